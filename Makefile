@@ -1,0 +1,51 @@
+# pgrecall — the two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest bench generate up down clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## make demo: start the embedded PostgreSQL, apply migrations with `yoyo apply`, run the demo
+demo: $(STAMP)
+	@eval "$$($(BIN)/pgrecall up --export)" && \
+	  echo "yoyo apply (the deploy path) on $$DATABASE_URL" && \
+	  $(BIN)/yoyo apply --config yoyo.ini && \
+	  $(BIN)/pgrecall demo
+
+## make test: ruff, mypy --strict, generated-code check, pytest against a real PostgreSQL
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/python tools/async_to_sync.py --check
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## make bench: benchmarks (not part of make test)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## make generate: regenerate the sync modules from their async sources
+generate:
+	$(BIN)/python tools/async_to_sync.py
+
+up: $(STAMP)
+	$(BIN)/pgrecall up
+down: $(STAMP)
+	$(BIN)/pgrecall down
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

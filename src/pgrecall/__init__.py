@@ -1,0 +1,60 @@
+"""pgrecall: the PostgreSQL data layer for LLM applications, in plain SQL.
+
+    import pgrecall
+    with pgrecall.connect(url) as store:
+        with store.session(tenant="acme") as s:
+            ...
+"""
+
+from __future__ import annotations
+
+from ._db import DB
+from ._db_async import AsyncDB
+from .errors import (
+    ConfigurationError,
+    ConflictError,
+    MigrationError,
+    NotFoundError,
+    PgRecallError,
+    TenantMissingError,
+    TransientError,
+    ValidationError,
+)
+from .queries import Kind, Queries, Query, QueryError, load_queries
+from .retry import retry
+from .retry_async import retry_async
+from .session import Session
+from .session_async import AsyncSession
+from .settings import Settings
+from .store import Store, connect
+from .store_async import AsyncStore, connect_async
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DB",
+    "AsyncDB",
+    "AsyncSession",
+    "AsyncStore",
+    "ConfigurationError",
+    "ConflictError",
+    "Kind",
+    "MigrationError",
+    "NotFoundError",
+    "PgRecallError",
+    "Queries",
+    "Query",
+    "QueryError",
+    "Session",
+    "Settings",
+    "Store",
+    "TenantMissingError",
+    "TransientError",
+    "ValidationError",
+    "__version__",
+    "connect",
+    "connect_async",
+    "load_queries",
+    "retry",
+    "retry_async",
+]

@@ -1,0 +1,102 @@
+"""The exception tree: one base class, a few specific subclasses.
+
+Database errors are translated by :func:`translate` (``raise ... from exc``) and keep
+the server's SQLSTATE, constraint name and message, so callers can branch on
+``err.sqlstate`` without importing psycopg.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import errors as pgerr
+
+__all__ = [
+    "ConfigurationError",
+    "ConflictError",
+    "MigrationError",
+    "NotFoundError",
+    "PgRecallError",
+    "TenantMissingError",
+    "TransientError",
+    "ValidationError",
+    "translate",
+]
+
+
+class PgRecallError(Exception):
+    """Base class of every error pgrecall raises."""
+
+    sqlstate: str | None = None
+    constraint_name: str | None = None
+
+    def __init__(
+        self, message: str, *, sqlstate: str | None = None, constraint_name: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.constraint_name = constraint_name
+
+
+class ConfigurationError(PgRecallError):
+    """No database URL, an unusable setting, a missing embedded server."""
+
+
+class ValidationError(PgRecallError, ValueError):
+    """Input rejected before it reaches the table (or by a CHECK constraint)."""
+
+
+class NotFoundError(PgRecallError, LookupError):
+    """The row asked for does not exist in this tenant."""
+
+
+class ConflictError(PgRecallError):
+    """A unique or foreign-key constraint, or an illegal state change."""
+
+
+class TenantMissingError(PgRecallError):
+    """A tenant-scoped operation ran without a tenant."""
+
+
+class TransientError(PgRecallError):
+    """Serialization failure, deadlock or lost connection: safe to retry when idempotent.
+
+    ``outcome_unknown`` is true when the connection broke after the statement may have
+    been sent: a write may or may not have committed.
+    """
+
+    outcome_unknown: bool = False
+
+
+class MigrationError(PgRecallError):
+    """A migration run refused or failed (lock timeout, drift, invalid index, lint)."""
+
+
+_RETRYABLE = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006"}
+_CONFLICT_CLASSES = ("23505", "23503", "23P01")
+_VALIDATION_CLASSES = ("22", "23502", "23514")
+
+
+def translate(exc: psycopg.Error) -> PgRecallError:
+    """Map a psycopg error to the pgrecall tree, keeping SQLSTATE and constraint name."""
+    diag = exc.diag
+    sqlstate = exc.sqlstate
+    constraint = diag.constraint_name if sqlstate else None
+    message = diag.message_primary or str(exc).strip() or type(exc).__name__
+    cls: type[PgRecallError] = PgRecallError
+    if isinstance(exc, psycopg.OperationalError) and (
+        sqlstate is None or sqlstate in _RETRYABLE
+    ):
+        err = TransientError(message, sqlstate=sqlstate, constraint_name=constraint)
+        err.outcome_unknown = sqlstate is None or sqlstate.startswith("08") or sqlstate == "57P01"
+        return err
+    if sqlstate in _RETRYABLE:
+        cls = TransientError
+    elif sqlstate in _CONFLICT_CLASSES:
+        cls = ConflictError
+    elif sqlstate == "P0002":
+        cls = NotFoundError
+    elif sqlstate is not None and sqlstate.startswith(_VALIDATION_CLASSES):
+        cls = ValidationError
+    elif isinstance(exc, pgerr.InsufficientPrivilege):
+        cls = TenantMissingError if "tenant" in message else PgRecallError
+    return cls(message, sqlstate=sqlstate, constraint_name=constraint)

@@ -1,0 +1,70 @@
+"""Settings, read from the environment at the edge (constructor values win)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigurationError
+
+__all__ = ["Settings", "libpq_url", "yoyo_url"]
+
+
+class Settings(BaseSettings):
+    """pgrecall settings. Environment: ``DATABASE_URL`` and ``PGRECALL_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="PGRECALL_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("database_url", "DATABASE_URL")
+    )
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+    pool_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for a checkout")
+    pool_max_lifetime: float = Field(
+        default=3600.0, gt=0, description="recycle connections older than this (seconds)"
+    )
+    statement_timeout_ms: int = Field(default=30_000, ge=0, description="0 disables")
+    echo: bool = Field(default=False, description="log every statement at DEBUG")
+    embedded_dir: Path = Field(default=Path(".pgrecall"), description="embedded server home")
+    embedded_version: Literal[16, 18] = 18
+    migrate_lock_timeout: float = Field(default=60.0, gt=0)
+
+    def require_url(self) -> str:
+        if not self.database_url:
+            raise ConfigurationError(
+                "no database URL: pass one to pgrecall.connect(url) or set DATABASE_URL "
+                "(run `pgrecall up` to start the embedded PostgreSQL and print one)"
+            )
+        return libpq_url(self.database_url)
+
+
+_SCHEMES = ("postgresql+psycopg://", "postgresql+psycopg2://", "postgresql://", "postgres://")
+
+
+def _split_scheme(url: str) -> str:
+    for scheme in _SCHEMES:
+        if url.startswith(scheme):
+            return url[len(scheme) :]
+    raise ConfigurationError(
+        f"unsupported database URL scheme in {url.split('://')[0]!r}: "
+        "use postgresql://, postgres:// or postgresql+psycopg://"
+    )
+
+
+def libpq_url(url: str) -> str:
+    """The URL as libpq / psycopg want it (``postgresql://``)."""
+    return "postgresql://" + _split_scheme(url)
+
+
+def yoyo_url(url: str) -> str:
+    """The URL as yoyo 9 wants it: ``postgresql+psycopg://`` (plain scheme needs psycopg2)."""
+    return "postgresql+psycopg://" + _split_scheme(url)
+
+
+def env_url() -> str | None:
+    return os.environ.get("DATABASE_URL") or None

@@ -1,0 +1,99 @@
+"""Test support: find a PostgreSQL for the tests and hand each test its own database.
+
+Resolution order: ``PGRECALL_TEST_DATABASE_URL``; else a PostgreSQL container when a
+Docker engine answers (testcontainers); else the embedded server in a temporary
+directory. Migrations are applied once to a template database; each test gets a
+clone (``CREATE DATABASE ... TEMPLATE``), so tests never see each other's rows.
+
+Use it from an application's own tests with ``pytest_plugins = ["pgrecall.testing.plugin"]``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+__all__ = ["clone_database", "create_database", "drop_database", "server_url", "with_database"]
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+def _docker_reachable() -> bool:
+    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
+        return False
+    try:
+        import docker  # type: ignore[import-not-found]
+
+        docker.from_env(timeout=2).ping()
+    except Exception:  # any failure means: no usable engine
+        return False
+    return True
+
+
+@contextmanager
+def server_url() -> Iterator[str]:
+    """Yield an admin URL (database ``postgres``) of a server the tests may use."""
+    explicit = os.environ.get("PGRECALL_TEST_DATABASE_URL")
+    if explicit:
+        yield explicit
+        return
+    if _docker_reachable():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("pgvector/pgvector:pg18", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    from .. import embedded
+
+    home = Path(tempfile.mkdtemp(prefix="pgrecall-test-"))
+    version = int(os.environ.get("PGRECALL_TEST_PG_VERSION", "18"))
+    try:
+        yield embedded.start(home, version).url
+    finally:
+        with suppress(Exception):
+            embedded.stop(home, version, mode="immediate")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _admin(url: str) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(url, autocommit=True)
+
+
+def create_database(url: str, prefix: str = "pgrecall_t") -> str:
+    """Create an empty database; return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with _admin(url) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(url, name)
+
+
+def clone_database(url: str, template: str, prefix: str = "pgrecall_t") -> str:
+    """Create a database from ``template`` (which must have no connections)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with _admin(url) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    return with_database(url, name)
+
+
+def drop_database(url: str, dbname: str) -> None:
+    with _admin(url) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+        )

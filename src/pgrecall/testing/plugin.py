@@ -1,0 +1,72 @@
+"""pytest fixtures: ``pg_url`` (server), ``db_url`` (migrated clone), ``empty_db_url``,
+``store`` and ``astore``. Enable with ``pytest_plugins = ["pgrecall.testing.plugin"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from .. import migrations
+from ..settings import yoyo_url
+from ..store import Store, connect
+from ..store_async import AsyncStore, connect_async
+from . import clone_database, create_database, drop_database, server_url
+
+TEMPLATE = "pgrecall_template"
+
+
+def _dbname(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """Admin URL of the test server (see :func:`pgrecall.testing.server_url`)."""
+    with server_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_url: str) -> Iterator[str]:
+    """A database with every migration applied; cloned for each test."""
+    drop_database(pg_url, TEMPLATE)
+    url = create_database(pg_url, prefix="tmp")
+    name = _dbname(url)
+    migrations.migrate(yoyo_url(url))
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" RENAME TO {TEMPLATE}')
+    yield TEMPLATE
+    drop_database(pg_url, TEMPLATE)
+
+
+@pytest.fixture
+def db_url(pg_url: str, template_db: str) -> Iterator[str]:
+    """URL of a fresh, migrated database private to this test."""
+    url = clone_database(pg_url, template_db)
+    yield url
+    drop_database(pg_url, _dbname(url))
+
+
+@pytest.fixture
+def empty_db_url(pg_url: str) -> Iterator[str]:
+    """URL of a fresh database with nothing in it (not even migrations)."""
+    url = create_database(pg_url)
+    yield url
+    drop_database(pg_url, _dbname(url))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with connect(db_url, pool_min_size=0, pool_max_size=4) as s:
+        yield s
+
+
+@pytest.fixture
+async def astore(db_url: str) -> AsyncIterator[AsyncStore]:
+    async with await connect_async(db_url, pool_min_size=0, pool_max_size=4) as s:
+        yield s
