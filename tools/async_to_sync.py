@@ -25,6 +25,10 @@ NAMES = {
     "AsyncDB": "DB",
     "AsyncStore": "Store",
     "AsyncSession": "Session",
+    "AsyncArea": "Area",
+    "AsyncUsers": "Users",
+    "AsyncConversations": "Conversations",
+    "AsyncMessages": "Messages",
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "aclose": "close",
@@ -67,14 +71,14 @@ def convert(text: str) -> str:
 
 
 def targets() -> list[tuple[Path, Path]]:
-    return [(src, src.with_name(src.name.replace("_async.py", ".py")))
-            for src in sorted(ROOT.rglob("*_async.py"))]
+    return [
+        (src, src.with_name(src.name.replace("_async.py", ".py")))
+        for src in sorted(ROOT.rglob("*_async.py"))
+    ]
 
 
 def render(src: Path) -> str:
-    return HEADER.format(src=src.name) + convert(
-        src.read_text(encoding="utf-8")
-    )
+    return HEADER.format(src=src.name) + convert(src.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str]) -> int:

@@ -1,9 +1,9 @@
 """pgrecall: the PostgreSQL data layer for LLM applications, in plain SQL.
 
-    import pgrecall
-    with pgrecall.connect(url) as store:
-        with store.session(tenant="acme") as s:
-            ...
+import pgrecall
+with pgrecall.connect(url) as store:
+    with store.session(tenant="acme") as s:
+        ...
 """
 
 from __future__ import annotations

@@ -47,9 +47,7 @@ class DB:
         self.conn = conn
         self.echo = echo
 
-    def _cursor(
-        self, cur: Cursor[Any], query: Query, params: Mapping[str, Any]
-    ) -> None:
+    def _cursor(self, cur: Cursor[Any], query: Query, params: Mapping[str, Any]) -> None:
         if self.echo:
             logger.debug("%s %s", query.name, dict(params))
         try:
@@ -98,7 +96,7 @@ class DB:
             raise ValidationError(
                 f"{query.name}: returned {type(value).__name__}, expected {typ.__name__}"
             )
-        return value  # type: ignore[no-any-return]
+        return value
 
     def execute(self, query: Query, /, **params: Any) -> int:
         """Run an ``:exec`` statement; returns the row count."""

@@ -46,9 +46,7 @@ class AsyncDB:
         self.conn = conn
         self.echo = echo
 
-    async def _cursor(
-        self, cur: AsyncCursor[Any], query: Query, params: Mapping[str, Any]
-    ) -> None:
+    async def _cursor(self, cur: AsyncCursor[Any], query: Query, params: Mapping[str, Any]) -> None:
         if self.echo:
             logger.debug("%s %s", query.name, dict(params))
         try:
@@ -97,7 +95,7 @@ class AsyncDB:
             raise ValidationError(
                 f"{query.name}: returned {type(value).__name__}, expected {typ.__name__}"
             )
-        return value  # type: ignore[no-any-return]
+        return value
 
     async def execute(self, query: Query, /, **params: Any) -> int:
         """Run an ``:exec`` statement; returns the row count."""

@@ -12,6 +12,7 @@ import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigurationError
 
@@ -25,7 +26,7 @@ class EmbeddedServer:
     url: str  # postgresql:// form, over the Unix socket in the data directory
 
 
-def _pgserver():  # type: ignore[no-untyped-def]
+def _pgserver() -> Any:
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # pgserver warns when it is unset
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -43,8 +44,9 @@ def _bin_dir(version: int) -> Path:
     return path
 
 
-def _run_as() -> dict[str, str]:
-    return {"user": "pgserver"} if hasattr(os, "geteuid") and os.geteuid() == 0 else {}
+def _run_as() -> str | None:
+    """pgserver runs PostgreSQL as user ``pgserver`` when we are root."""
+    return "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
 
 
 def start(data_dir: Path | str = ".pgrecall", version: int = 18) -> EmbeddedServer:
@@ -82,7 +84,7 @@ def stop(data_dir: Path | str = ".pgrecall", version: int = 18, *, mode: str = "
         [str(_bin_dir(version) / "pg_ctl"), "-w", "-D", str(pgdata), "-m", mode, "stop"],
         check=True,
         capture_output=True,
-        **_run_as(),  # type: ignore[arg-type]
+        user=_run_as(),
     )
     return True
 

@@ -54,7 +54,7 @@ class ConflictError(PgRecallError):
 
 
 class TenantMissingError(PgRecallError):
-    """A tenant-scoped operation ran without a tenant."""
+    """A tenant-scoped operation ran without a tenant, or wrote outside its tenant (RLS)."""
 
 
 class TransientError(PgRecallError):
@@ -83,9 +83,7 @@ def translate(exc: psycopg.Error) -> PgRecallError:
     constraint = diag.constraint_name if sqlstate else None
     message = diag.message_primary or str(exc).strip() or type(exc).__name__
     cls: type[PgRecallError] = PgRecallError
-    if isinstance(exc, psycopg.OperationalError) and (
-        sqlstate is None or sqlstate in _RETRYABLE
-    ):
+    if isinstance(exc, psycopg.OperationalError) and (sqlstate is None or sqlstate in _RETRYABLE):
         err = TransientError(message, sqlstate=sqlstate, constraint_name=constraint)
         err.outcome_unknown = sqlstate is None or sqlstate.startswith("08") or sqlstate == "57P01"
         return err
@@ -93,10 +91,12 @@ def translate(exc: psycopg.Error) -> PgRecallError:
         cls = TransientError
     elif sqlstate in _CONFLICT_CLASSES:
         cls = ConflictError
-    elif sqlstate == "P0002":
+    elif sqlstate in ("P0002", "PR404"):
         cls = NotFoundError
+    elif sqlstate == "PR409":
+        cls = ConflictError
     elif sqlstate is not None and sqlstate.startswith(_VALIDATION_CLASSES):
         cls = ValidationError
-    elif isinstance(exc, pgerr.InsufficientPrivilege):
-        cls = TenantMissingError if "tenant" in message else PgRecallError
+    elif isinstance(exc, pgerr.InsufficientPrivilege) and "row-level security" in message:
+        cls = TenantMissingError  # a write outside the transaction's tenant
     return cls(message, sqlstate=sqlstate, constraint_name=constraint)

@@ -1,0 +1,47 @@
+"""What every area shares: the session's connection, tenant and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from .._db_async import AsyncDB
+from ..errors import ValidationError
+from ..models import check_object
+from ..queries import Queries, check_text
+
+__all__ = ["AsyncArea", "as_uuid", "check_limit", "jsonb", "opt_text"]
+
+
+class AsyncArea:
+    """Base of an area: ``self.db`` runs queries, ``self.t`` is the tenant id."""
+
+    def __init__(self, db: AsyncDB, tenant: str, queries: Queries) -> None:
+        self.db = db
+        self.t = tenant
+        self.q = queries
+
+
+def as_uuid(value: UUID | str, what: str = "id") -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise ValidationError(f"{what} is not a UUID: {value!r}") from None
+
+
+def jsonb(value: dict[str, Any] | None, what: str) -> Jsonb:
+    return Jsonb(check_object(value, what))
+
+
+def opt_text(value: str | None, what: str, max_len: int = 10_000) -> str | None:
+    return None if value is None else check_text(value, what, max_len=max_len)
+
+
+def check_limit(limit: int, maximum: int = 10_000) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= maximum:
+        raise ValidationError(f"limit must be an integer between 1 and {maximum}")
+    return limit

@@ -1,0 +1,148 @@
+"""``s.messages``: append-only messages, history and the LLM context window."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from ..errors import ValidationError
+from ..models import ROLES, Message, Role
+from ..queries import check_text
+from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+
+__all__ = ["MAX_CONTENT", "AsyncMessages"]
+
+MAX_CONTENT = 1_000_000  # characters; PostgreSQL's own limit is 1 GB
+_MAX_INT = 2**31 - 1
+
+
+def _count(value: int | None, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_INT:
+        raise ValidationError(f"{what} must be an integer between 0 and {_MAX_INT}")
+    return value
+
+
+class AsyncMessages(AsyncArea):
+    async def append(
+        self,
+        conversation_id: UUID | str,
+        *,
+        role: Role,
+        content: str,
+        thinking: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        token_count: int | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        model: str | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        source: str | None = None,
+    ) -> Message:
+        """Append a message; with ``request_id`` a retry returns the first message.
+
+        Raises :class:`ConflictError` for a closed or deleted conversation and
+        :class:`NotFoundError` for an unknown one.
+        """
+        if role not in ROLES:
+            raise ValidationError(f"unknown role {role!r} (use one of {sorted(ROLES)})")
+        if not isinstance(content, str):
+            raise ValidationError("content must be text")
+        cid = as_uuid(conversation_id, "conversation_id")
+        params = dict(
+            tenant_id=self.t,
+            conversation_id=cid,
+            role=role,
+            content=check_text(content, "content", max_len=MAX_CONTENT),
+            thinking=opt_text(thinking, "thinking", MAX_CONTENT),
+            metadata=jsonb(metadata, "metadata"),
+            token_count=_count(token_count, "token_count") or 0,
+            input_tokens=_count(input_tokens, "input_tokens"),
+            output_tokens=_count(output_tokens, "output_tokens"),
+            model=opt_text(model, "model", 200),
+            latency_ms=_count(latency_ms, "latency_ms"),
+            request_id=opt_text(request_id, "request_id", 200),
+            source=opt_text(source, "source", 200),
+        )
+        if request_id == "":
+            raise ValidationError("request_id must be non-empty when given")
+        msg = await self.db.one(self.q.append_message, Message, **params)
+        if msg is None:  # the trigger found this request_id already appended
+            msg = await self.db.one(
+                self.q.get_message_by_request_id,
+                Message,
+                tenant_id=self.t,
+                conversation_id=cid,
+                request_id=request_id,
+            )
+        if msg is None:
+            raise AssertionError(f"append of request_id {request_id!r} returned nothing")
+        return msg
+
+    async def get(self, id: UUID | str) -> Message:
+        return await self.db.get(self.q.get_message, Message, tenant_id=self.t, id=as_uuid(id))
+
+    async def last(self, conversation_id: UUID | str, n: int = 20) -> list[Message]:
+        """The newest ``n`` messages, in chronological order."""
+        return await self.db.many(
+            self.q.last_messages,
+            Message,
+            tenant_id=self.t,
+            conversation_id=as_uuid(conversation_id, "conversation_id"),
+            n=check_limit(n),
+        )
+
+    async def page(
+        self, conversation_id: UUID | str, *, after_seq: int = 0, limit: int = 100
+    ) -> list[Message]:
+        """History in order: the messages after position ``after_seq`` (0 = the start)."""
+        return await self.db.many(
+            self.q.page_messages,
+            Message,
+            tenant_id=self.t,
+            conversation_id=as_uuid(conversation_id, "conversation_id"),
+            after_seq=_count(after_seq, "after_seq"),
+            limit=check_limit(limit),
+        )
+
+    async def count_by_role(self, conversation_id: UUID | str) -> dict[str, int]:
+        from ..models import RoleCount
+
+        rows = await self.db.many(
+            self.q.count_messages_by_role,
+            RoleCount,
+            tenant_id=self.t,
+            conversation_id=as_uuid(conversation_id, "conversation_id"),
+        )
+        return {r.role: r.count for r in rows}
+
+    async def by_source(self, source: str, *, limit: int = 100) -> list[Message]:
+        """The tenant's messages from ``source``, newest first."""
+        return await self.db.many(
+            self.q.messages_by_source,
+            Message,
+            tenant_id=self.t,
+            source=check_text(source, "source", max_len=200),
+            limit=check_limit(limit),
+        )
+
+    async def context(
+        self, conversation_id: UUID | str, *, max_tokens: int, max_messages: int = 1000
+    ) -> list[Message]:
+        """The messages to send to the model, oldest first, in one SQL statement.
+
+        The first system message is always kept; then the newest messages whose
+        ``token_count`` total fits in ``max_tokens`` (minus the system prompt), at most
+        ``max_messages`` of them. The window is contiguous: it stops at the first
+        message that does not fit.
+        """
+        return await self.db.many(
+            self.q.context_window,
+            Message,
+            tenant_id=self.t,
+            conversation_id=as_uuid(conversation_id, "conversation_id"),
+            max_tokens=_count(max_tokens, "max_tokens"),
+            max_messages=check_limit(max_messages, 100_000),
+        )
