@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import embedded
+from .check import add_command as add_check_command
+from .ops_cli import add_commands as add_ops_commands
 from .errors import PgRecallError
 from .settings import Settings, libpq_url, yoyo_url
 
@@ -177,6 +179,8 @@ def _parser() -> argparse.ArgumentParser:
     li.add_argument("--source", action="append", help="migrations directory (repeatable)")
     add("demo", cmd_demo, "store and read back a small conversation; print how to open psql")
     add("health", cmd_health, "JSON health report (never raises)")
+    add_check_command(sub)
+    add_ops_commands(sub)
     return parser
 
 
