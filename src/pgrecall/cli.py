@@ -16,8 +16,8 @@ from pathlib import Path
 
 from . import embedded
 from .check import add_command as add_check_command
-from .ops_cli import add_commands as add_ops_commands
 from .errors import PgRecallError
+from .ops_cli import add_commands as add_ops_commands
 from .settings import Settings, libpq_url, yoyo_url
 
 __all__ = ["main"]
