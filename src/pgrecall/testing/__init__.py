@@ -15,15 +15,24 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-__all__ = ["clone_database", "create_database", "drop_database", "server_url", "with_database"]
+__all__ = [
+    "ServerHandle",
+    "clone_database",
+    "create_database",
+    "drop_database",
+    "open_server",
+    "server_url",
+    "with_database",
+]
 
 
 def with_database(url: str, dbname: str) -> str:
@@ -49,29 +58,49 @@ def _docker_reachable() -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class ServerHandle:
+    """A server for the tests: its admin URL and, when we own it, a way to restart it."""
+
+    url: str
+    restart: Callable[[], None] | None = None
+
+
 @contextmanager
-def server_url() -> Iterator[str]:
-    """Yield an admin URL (database ``postgres``) of a server the tests may use."""
+def open_server() -> Iterator[ServerHandle]:
+    """Yield a server the tests may use (see the module docstring for the order)."""
     explicit = os.environ.get("PGRECALL_TEST_DATABASE_URL")
     if explicit:
-        yield explicit
+        yield ServerHandle(explicit)
         return
     if _docker_reachable():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("pgvector/pgvector:pg18", driver=None) as pg:
-            yield pg.get_connection_url()
+            yield ServerHandle(pg.get_connection_url())
         return
     from .. import embedded
 
     home = Path(tempfile.mkdtemp(prefix="pgrecall-test-"))
     version = int(os.environ.get("PGRECALL_TEST_PG_VERSION", "18"))
     try:
-        yield embedded.start(home, version).url
+        url = embedded.start(home, version).url
+
+        def restart() -> None:
+            embedded.restart(home, version)
+
+        yield ServerHandle(url, restart)
     finally:
         with suppress(Exception):
             embedded.stop(home, version, mode="immediate")
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def server_url() -> Iterator[str]:
+    """Yield an admin URL (database ``postgres``) of a server the tests may use."""
+    with open_server() as server:
+        yield server.url
 
 
 def _admin(url: str) -> psycopg.Connection[tuple[object, ...]]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
-from .. import migrations
 from ..settings import yoyo_url
 from ..store import Store, connect
 from ..store_async import AsyncStore, connect_async
-from . import clone_database, create_database, drop_database, server_url
+from . import ServerHandle, clone_database, create_database, drop_database, open_server
 
 TEMPLATE = "pgrecall_template"
 
@@ -23,10 +23,16 @@ def _dbname(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """Admin URL of the test server (see :func:`pgrecall.testing.server_url`)."""
-    with server_url() as url:
-        yield url
+def pg_server() -> Iterator[ServerHandle]:
+    """The test server (see :func:`pgrecall.testing.open_server`)."""
+    with open_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: ServerHandle) -> str:
+    """Admin URL of the test server."""
+    return pg_server.url
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +41,9 @@ def template_db(pg_url: str) -> Iterator[str]:
     drop_database(pg_url, TEMPLATE)
     url = create_database(pg_url, prefix="tmp")
     name = _dbname(url)
+    from .. import migrations
+
     migrations.migrate(yoyo_url(url))
-    import psycopg
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" RENAME TO {TEMPLATE}')

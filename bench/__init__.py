@@ -1,0 +1,1 @@
+"""pgrecall benchmarks: ratios against a baseline measured in the same run."""
