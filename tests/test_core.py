@@ -21,11 +21,11 @@ def test_conversation_lifecycle(store: pgrecall.Store) -> None:
         deleted = s.conversations.delete(c.id)
         assert deleted.status == "deleted" and deleted.deleted_at is not None
         with pytest.raises(ConflictError, match="is deleted: cannot become archived"):
-            s.conversations.archive(c.id)
+            s.conversations.archive(c.id)  # raised in Python: the transaction goes on
         assert s.conversations.restore(c.id).status == "active"
         assert s.conversations.close(c.id).closed_at is not None
-        with pytest.raises(ConflictError, match="is closed"):
-            s.messages.append(c.id, role="user", content="late")
+        with pytest.raises(ConflictError, match="is closed"), s.savepoint():
+            s.messages.append(c.id, role="user", content="late")  # refused by the trigger
         assert s.conversations.purge(c.id) is True
         assert s.conversations.find(c.id) is None
         with pytest.raises(NotFoundError):
@@ -156,7 +156,7 @@ def test_messages_are_immutable(store: pgrecall.Store) -> None:
 
 def test_unknown_conversation(store: pgrecall.Store) -> None:
     with store.session(tenant="acme") as s:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError), s.savepoint():
             s.messages.append("00000000-0000-7000-8000-000000000000", role="user", content="x")
         with pytest.raises(ValidationError, match="not a UUID"):
             s.conversations.get("nope")
