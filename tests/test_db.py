@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from typing import assert_type
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -114,3 +116,27 @@ def test_wraps_any_psycopg_connection(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
         db = DB(conn)
         assert db.one(Q_ONE, Pair, n=2, label="b") == Pair(n=2, label="b")
+
+
+class Ids(BaseModel):
+    native: UUID
+    portable: UUID
+
+
+def test_uuid_v7_is_time_ordered_on_both_paths(store: pgrecall.Store) -> None:
+    q = Query.from_string(
+        "ids",
+        "many",
+        "SELECT pgrecall.uuid_v7() AS native, pgrecall.uuid_v7_portable() AS portable"
+        " FROM generate_series(1, :n)",
+    )
+    now_ms = time.time() * 1000
+    with store.connection() as db:
+        rows = db.many(q, Ids, n=50)
+    for ids in (r.native for r in rows), (r.portable for r in rows):
+        values = list(ids)
+        for u in values:
+            assert u.version == 7 and u.variant == "specified in RFC 4122"
+            assert abs(int(u.hex[:12], 16) - now_ms) < 60_000  # 48-bit ms timestamp prefix
+        stamps = [int(u.hex[:12], 16) for u in values]
+        assert stamps == sorted(stamps)

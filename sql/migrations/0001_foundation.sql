@@ -18,9 +18,10 @@ COMMENT ON FUNCTION pgrecall.current_tenant() IS
     'The tenant of the current transaction: set_config(''pgrecall.tenant_id'', t, true); '
     'NULL when unset, so RLS policies match no row instead of raising.';
 
--- A UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. PostgreSQL 18
--- has uuidv7(); this works on 16 too, so ids sort by creation time on either.
-CREATE FUNCTION pgrecall.uuid_v7() RETURNS uuid
+-- A UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits, so ids sort
+-- by creation time. PostgreSQL 18's built-in uuidv7() is used when present (it is also
+-- monotonic within a session); PostgreSQL 16 gets the portable SQL version.
+CREATE FUNCTION pgrecall.uuid_v7_portable() RETURNS uuid
 LANGUAGE sql VOLATILE PARALLEL SAFE
 AS $$
     SELECT encode(
@@ -34,9 +35,24 @@ AS $$
         'hex')::uuid
 $$;
 
+COMMENT ON FUNCTION pgrecall.uuid_v7_portable() IS
+    'UUID v7 in plain SQL (ms timestamp + random) for servers without uuidv7() (PostgreSQL < 18).';
+
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 180000 THEN
+        EXECUTE 'CREATE FUNCTION pgrecall.uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE '
+             || 'AS $f$ SELECT uuidv7() $f$';
+    ELSE
+        EXECUTE 'CREATE FUNCTION pgrecall.uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE '
+             || 'AS $f$ SELECT pgrecall.uuid_v7_portable() $f$';
+    END IF;
+END
+$$;
+
 COMMENT ON FUNCTION pgrecall.uuid_v7() IS
-    'Time-ordered UUID v7 (ms timestamp + random), so append-heavy b-tree indexes stay local. '
-    'Portable to PostgreSQL 16 (no built-in uuidv7 there).';
+    'Time-ordered UUID v7 for primary keys, so append-heavy b-tree indexes stay local: '
+    'uuidv7() on PostgreSQL 18+, pgrecall.uuid_v7_portable() before.';
 
 CREATE FUNCTION pgrecall.touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql
