@@ -160,8 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     up = add("up", cmd_up, "start (or reuse) the embedded PostgreSQL and print DATABASE_URL")
     up.add_argument("--export", action="store_true", help="print an `export` line for eval")
     add("down", cmd_down, "stop the embedded PostgreSQL")
-    psql = add("psql", cmd_psql, "open psql on the database (bundled psql if none on PATH)")
-    psql.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to psql")
+    add("psql", cmd_psql, "open psql on the database (arguments after `psql` go to psql)")
     for name, fn, text in (
         ("migrate", cmd_migrate, "apply pending migrations (advisory lock, checksum ledger)"),
         ("rollback", cmd_rollback, "roll back the most recent migrations"),
@@ -185,7 +184,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest: list[str] = []
+    if "psql" in argv:  # everything after `psql` goes to psql untouched
+        cut = argv.index("psql") + 1
+        argv, rest = argv[:cut], argv[cut:]
     args = _parser().parse_args(argv)
+    if args.command == "psql":
+        args.rest = rest
     try:
         code: int = args.fn(args)
     except PgRecallError as exc:

