@@ -2,8 +2,9 @@
 
 - last-20: ``s.messages.last(cid, 20)`` vs the same SQL through raw psycopg (tuples),
   both inside a tenant transaction on one connection; interleaved rounds.
-- append: one writer, then 8 writer threads (each append is its own session /
-  transaction, as an app request would do), messages per second and latency p50/p95.
+- append: one writer, then 8 writer threads, each append its own transaction as an
+  app request would do it — through a session, and through the one-round-trip
+  ``store.append_message`` — messages per second and latency p50/p95.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _last20(url: str, quick: bool) -> Result:
     )
 
 
-def _appends(url: str, writers: int, per_writer: int) -> Result:
+def _appends(url: str, writers: int, per_writer: int, *, fast: bool) -> Result:
     with pgrecall.connect(url, pool_min_size=writers, pool_max_size=writers) as store:
         with store.session(tenant="bench") as s:
             cid = s.conversations.create(user_id="u1").id
@@ -65,10 +66,15 @@ def _appends(url: str, writers: int, per_writer: int) -> Result:
         def work(w: int) -> None:
             for i in range(per_writer):
                 t0 = time.perf_counter()
-                with store.session(tenant="bench") as s:
-                    s.messages.append(
-                        cid, role="user", content="hello " * 20, request_id=f"{w}-{i}"
+                if fast:
+                    store.append_message(
+                        "bench", cid, role="user", content="hello " * 20, request_id=f"{w}-{i}"
                     )
+                else:
+                    with store.session(tenant="bench") as s:
+                        s.messages.append(
+                            cid, role="user", content="hello " * 20, request_id=f"{w}-{i}"
+                        )
                 latencies[w].append(time.perf_counter() - t0)
 
         threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
@@ -82,8 +88,9 @@ def _appends(url: str, writers: int, per_writer: int) -> Result:
             assert s.conversations.get(cid).message_count == writers * per_writer
     flat = [x for lat in latencies for x in lat]
     rate = writers * per_writer / elapsed
+    how = "store.append_message" if fast else "session + s.messages.append"
     return Result(
-        name=f"append, {writers} writer{'s' if writers > 1 else ''}, one conversation",
+        name=f"append ({how}), {writers} writer{'s' if writers > 1 else ''}, one conversation",
         unit="",
         values={"msgs/s": rate, "p50 ms": median(flat) * 1e3, "p95 ms": percentile(flat, 95) * 1e3},
         target="≥ 2,000 msgs/s" if writers == 8 else None,
@@ -92,4 +99,10 @@ def _appends(url: str, writers: int, per_writer: int) -> Result:
 
 def run(url: str, *, quick: bool = False) -> list[Result]:
     n = 100 if quick else 1000
-    return [_last20(url, quick), _appends(url, 1, n), _appends(url, 8, n // 2)]
+    return [
+        _last20(url, quick),
+        _appends(url, 1, n, fast=False),
+        _appends(url, 1, n, fast=True),
+        _appends(url, 8, n // 2, fast=False),
+        _appends(url, 8, n // 2, fast=True),
+    ]

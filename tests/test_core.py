@@ -80,8 +80,15 @@ def test_by_source_and_usage_fields(store: pgrecall.Store) -> None:
     with store.session(tenant="acme") as s:
         c = s.conversations.create(user_id="u1")
         m = s.messages.append(
-            c.id, role="assistant", content="answer", thinking="because", model="m1",
-            input_tokens=100, output_tokens=20, latency_ms=350, source="slack",
+            c.id,
+            role="assistant",
+            content="answer",
+            thinking="because",
+            model="m1",
+            input_tokens=100,
+            output_tokens=20,
+            latency_ms=350,
+            source="slack",
             metadata={"tool_calls": [{"name": "search"}]},
         )
         s.messages.append(c.id, role="user", content="web one", source="web")
@@ -99,7 +106,9 @@ def test_context_window_budget(store: pgrecall.Store) -> None:
         window = s.messages.context(c.id, max_tokens=100)
         assert [m.seq for m in window] == [1, 9, 10, 11]  # 10 + 3 * 25 fits, 4 * 25 would not
         assert [m.seq for m in s.messages.context(c.id, max_tokens=1000, max_messages=2)] == [
-            1, 10, 11
+            1,
+            10,
+            11,
         ]
         assert [m.seq for m in s.messages.context(c.id, max_tokens=5)] == [1]  # prompt kept
         empty = s.conversations.create(user_id="u1")
@@ -172,3 +181,32 @@ async def test_async_session(astore: pgrecall.AsyncStore) -> None:
         msgs = await s.messages.last(c.id)
         assert [m.content for m in msgs] == ["hi", "hello"]
         assert (await s.conversations.get(c.id)).message_count == 2
+
+
+def test_store_append_message_fast_path(store: pgrecall.Store) -> None:
+    with store.session(tenant="acme") as s:
+        c = s.conversations.create(user_id="u1")
+    first = store.append_message("acme", c.id, role="user", content="hi", request_id="q-1")
+    again = store.append_message("acme", c.id, role="user", content="hi", request_id="q-1")
+    other = store.append_message("acme", c.id, role="assistant", content="hello", model="m")
+    assert again == first and (first.seq, other.seq) == (1, 2)
+    with pytest.raises(ValidationError, match="unknown role"):
+        store.append_message("acme", c.id, role="robot", content="x")  # type: ignore[typeddict-item]
+    with pytest.raises(NotFoundError):
+        store.append_message("globex", c.id, role="user", content="other tenant")
+    with store.session(tenant="acme") as s:
+        s.conversations.close(c.id)
+    with pytest.raises(ConflictError, match="closed"):
+        store.append_message("acme", c.id, role="user", content="late")
+    with store.session(tenant="acme") as s:
+        assert s.conversations.get(c.id).message_count == 2
+        assert [m.content for m in s.messages.last(c.id)] == ["hi", "hello"]
+
+
+async def test_async_append_message(astore: pgrecall.AsyncStore) -> None:
+    async with astore.session(tenant="acme") as s:
+        c = await s.conversations.create(user_id="u1")
+    m = await astore.append_message("acme", c.id, role="user", content="hi", request_id="z")
+    assert (
+        await astore.append_message("acme", c.id, role="user", content="hi", request_id="z")
+    ) == m

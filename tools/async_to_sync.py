@@ -29,6 +29,20 @@ NAMES = {
     "AsyncUsers": "Users",
     "AsyncConversations": "Conversations",
     "AsyncMessages": "Messages",
+    "AsyncDocuments": "Documents",
+    "AsyncAnalyses": "Analyses",
+    "AsyncEmbeddings": "Embeddings",
+    "AsyncVectorArea": "VectorArea",
+    "AsyncSearch": "Search",
+    "AsyncMemories": "Memories",
+    "AsyncRuns": "Runs",
+    "AsyncEvents": "Events",
+    "AsyncCache": "Cache",
+    "AsyncPersonas": "Personas",
+    "AsyncModules": "Modules",
+    "AsyncStates": "States",
+    "AsyncDomainSets": "DomainSets",
+    "AsyncStats": "Stats",
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "aclose": "close",
@@ -63,11 +77,19 @@ def _imports(match: re.Match[str]) -> str:
     return match.group("head") + ", ".join(sorted(names, key=_sort_key))
 
 
+ALL = re.compile(r"^__all__ = \[(?P<names>[^\]\n]*)\]$", re.M)
+
+
+def _all(match: re.Match[str]) -> str:
+    names = [n.strip() for n in match.group("names").split(",") if n.strip()]
+    return "__all__ = [" + ", ".join(sorted(names, key=lambda n: _sort_key(n.strip('"')))) + "]"
+
+
 def convert(text: str) -> str:
     for pattern, repl in PHRASES:
         text = pattern.sub(repl, text)
     text = WORD.sub(lambda m: NAMES[m.group(1)], text)
-    return IMPORT.sub(_imports, text)
+    return ALL.sub(_all, IMPORT.sub(_imports, text))
 
 
 def targets() -> list[tuple[Path, Path]]:

@@ -9,25 +9,54 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
 import psycopg
 import pydantic
 from psycopg import Connection, Cursor
-from psycopg.rows import class_row, scalar_row
+from psycopg.rows import BaseRowFactory, RowMaker, class_row, scalar_row
 
 from .errors import NotFoundError, ValidationError, translate
 from .queries import Kind, Query, QueryError
 
-__all__ = ["DB"]
+__all__ = ["DB", "model_row"]
 
 T = TypeVar("T")
 logger = logging.getLogger("pgrecall.sql")
 _COPY_TARGET = re.compile(
     r"^\s*copy\s+(?P<table>[\w.\"]+)\s*\((?P<cols>[^)]*)\)\s+from\s+stdin", re.I | re.S
 )
+
+
+def model_row(cls: type[T]) -> BaseRowFactory[T]:
+    """A psycopg row factory building ``cls`` from each row's columns by name.
+
+    For a pydantic model the row goes straight to its compiled validator (no
+    ``__init__`` keyword packing); any other class is called with the columns as
+    keyword arguments, like psycopg's ``class_row``.
+    """
+    factory: BaseRowFactory[T] = _model_row(cast(Hashable, cls))
+    return factory
+
+
+@cache
+def _model_row(cls: Any) -> BaseRowFactory[Any]:
+    if not (isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)):
+        return class_row(cls)
+    validate = cls.__pydantic_validator__.validate_python
+
+    def factory(cursor: Any) -> RowMaker[Any]:
+        names = [c.name for c in cursor.description or ()]
+
+        def make(values: Sequence[Any]) -> Any:
+            return validate(dict(zip(names, values, strict=True)))
+
+        return make
+
+    return factory
 
 
 def _expect(query: Query, *kinds: Kind) -> None:
@@ -58,7 +87,7 @@ class DB:
     def one(self, query: Query, row: type[T], /, **params: Any) -> T | None:
         """The first row mapped to ``row`` (a pydantic model or class), or ``None``."""
         _expect(query, Kind.ONE)
-        with self.conn.cursor(row_factory=class_row(row)) as cur:
+        with self.conn.cursor(row_factory=model_row(row)) as cur:
             self._cursor(cur, query, params)
             with _errors(query):
                 return cur.fetchone()
@@ -74,7 +103,7 @@ class DB:
     def many(self, query: Query, row: type[T], /, **params: Any) -> list[T]:
         """Every row mapped to ``row``."""
         _expect(query, Kind.MANY)
-        with self.conn.cursor(row_factory=class_row(row)) as cur:
+        with self.conn.cursor(row_factory=model_row(row)) as cur:
             self._cursor(cur, query, params)
             with _errors(query):
                 return cur.fetchall()
@@ -115,7 +144,7 @@ class DB:
         """
         _expect(query, Kind.MANY)
         name = f"pgrecall_{query.name}"
-        cur = self.conn.cursor(name, row_factory=class_row(row), withhold=self._outside_tx())
+        cur = self.conn.cursor(name, row_factory=model_row(row), withhold=self._outside_tx())
         try:
             cur.itersize = batch
             self._cursor(cur, query, params)

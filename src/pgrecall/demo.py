@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
+from .models import Role
 from .store import connect
 
 __all__ = ["run_demo"]
 
 _SYSTEM = "You are a research assistant. Answer briefly and cite sources."
-_TURNS = [
+_TURNS: list[tuple[Role, str]] = [
     ("user", "What is pgvector?"),
     ("assistant", "A PostgreSQL extension that stores vectors and finds nearest neighbours."),
     ("user", "Which index does it use for approximate search?"),
@@ -31,7 +32,7 @@ def run_demo(url: str, *, psql: str = "psql") -> int:
                     conv.id,
                     role=role,
                     content=text,
-                    request_id=f"turn-{i}",  # type: ignore[arg-type]
+                    request_id=f"turn-{i}",
                     model="demo-model" if role == "assistant" else None,
                     source="demo",
                 )

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
+from uuid import UUID
 
 import psycopg
 from pgvector.psycopg import register_vector
@@ -19,20 +20,25 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ._blocking import to_thread
-from ._db import DB
+from ._db import DB, model_row
+from .areas.messages import MessageFields, message_params
 from .errors import TransientError, translate
+from .models import Message
 from .queries import Queries
 from .resources import project_queries
+from .retry import retry
 from .session import Session, check_tenant
 from .settings import Settings, yoyo_url
 
 if TYPE_CHECKING:
+    from .health import HealthReport
     from .migrations import Report
 
 __all__ = ["Store", "connect"]
 
 logger = logging.getLogger("pgrecall")
 TENANT_SETTING = "pgrecall.tenant_id"
+_SET_TENANT = "SELECT set_config(%s, %s, true)"
 
 
 def _configure(conn: Connection[Any]) -> None:
@@ -110,10 +116,58 @@ class Store:
         tenant = check_tenant(tenant)
         with self.transaction() as db:
             with db.conn.cursor() as cur:
-                cur.execute(
-                    "SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant), prepare=True
-                )
+                cur.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
             yield Session(db, tenant, self.queries)
+
+    def append_message(
+        self,
+        tenant: str,
+        conversation_id: UUID | str,
+        /,
+        *,
+        retries: int = 3,
+        **fields: Unpack[MessageFields],
+    ) -> Message:
+        """Append one message in its own transaction, in one round trip.
+
+        The fast path for the common request ("store the user's message"): BEGIN, the
+        tenant, the INSERT and COMMIT go to the server as one pipeline, so the
+        conversation row is locked only while the server works. With a
+        ``request_id`` the call is idempotent, so it is retried (up to ``retries``
+        times) even when a lost connection leaves the outcome unknown.
+        """
+        tenant = check_tenant(tenant)
+        params = message_params(tenant, conversation_id, fields)
+        insert = self.queries.append_message
+
+        def attempt() -> Message:
+            with self.connection() as db:
+                conn = db.conn
+                try:
+                    with conn.pipeline(), conn.transaction():
+                        conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+                        cur = conn.cursor(row_factory=model_row(Message))
+                        cur.execute(insert.sql, insert.bind(params))
+                except psycopg.Error as exc:
+                    raise translate(exc) from exc
+                msg = cur.fetchone()
+            if msg is None:  # a retry: the request_id is there already
+                with self.session(tenant) as s:
+                    msg = s.messages.append(conversation_id, **fields)
+            return msg
+
+        return retry(
+            attempt, attempts=retries + 1, idempotent=params["request_id"] is not None
+        )
+
+    def health(self, *, check_migrations: bool = True) -> HealthReport:
+        """Server, pool and migration health; never raises (``status: unhealthy``)."""
+        from .health import health
+
+        pool = dict(self.pool.get_stats())
+        return to_thread(
+            lambda: health(self.url, pool=pool, check_migrations=check_migrations)
+        )
 
     def migrate(self, *, sources: list[Path] | None = None) -> Report:
         """Apply pending migrations (same files and ledger as ``yoyo apply``)."""

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
+from uuid import UUID
 
 import psycopg
 from pgvector.psycopg import register_vector_async
@@ -18,20 +19,25 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ._blocking import to_thread_async
-from ._db_async import AsyncDB
+from ._db_async import AsyncDB, model_row
+from .areas.messages_async import MessageFields, message_params
 from .errors import TransientError, translate
+from .models import Message
 from .queries import Queries
 from .resources import project_queries
+from .retry_async import retry_async
 from .session_async import AsyncSession, check_tenant
 from .settings import Settings, yoyo_url
 
 if TYPE_CHECKING:
+    from .health import HealthReport
     from .migrations import Report
 
 __all__ = ["AsyncStore", "connect_async"]
 
 logger = logging.getLogger("pgrecall")
 TENANT_SETTING = "pgrecall.tenant_id"
+_SET_TENANT = "SELECT set_config(%s, %s, true)"
 
 
 async def _configure_async(conn: AsyncConnection[Any]) -> None:
@@ -109,10 +115,58 @@ class AsyncStore:
         tenant = check_tenant(tenant)
         async with self.transaction() as db:
             async with db.conn.cursor() as cur:
-                await cur.execute(
-                    "SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant), prepare=True
-                )
+                await cur.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
             yield AsyncSession(db, tenant, self.queries)
+
+    async def append_message(
+        self,
+        tenant: str,
+        conversation_id: UUID | str,
+        /,
+        *,
+        retries: int = 3,
+        **fields: Unpack[MessageFields],
+    ) -> Message:
+        """Append one message in its own transaction, in one round trip.
+
+        The fast path for the common request ("store the user's message"): BEGIN, the
+        tenant, the INSERT and COMMIT go to the server as one pipeline, so the
+        conversation row is locked only while the server works. With a
+        ``request_id`` the call is idempotent, so it is retried (up to ``retries``
+        times) even when a lost connection leaves the outcome unknown.
+        """
+        tenant = check_tenant(tenant)
+        params = message_params(tenant, conversation_id, fields)
+        insert = self.queries.append_message
+
+        async def attempt() -> Message:
+            async with self.connection() as db:
+                conn = db.conn
+                try:
+                    async with conn.pipeline(), conn.transaction():
+                        await conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+                        cur = conn.cursor(row_factory=model_row(Message))
+                        await cur.execute(insert.sql, insert.bind(params))
+                except psycopg.Error as exc:
+                    raise translate(exc) from exc
+                msg = await cur.fetchone()
+            if msg is None:  # a retry: the request_id is there already
+                async with self.session(tenant) as s:
+                    msg = await s.messages.append(conversation_id, **fields)
+            return msg
+
+        return await retry_async(
+            attempt, attempts=retries + 1, idempotent=params["request_id"] is not None
+        )
+
+    async def health(self, *, check_migrations: bool = True) -> HealthReport:
+        """Server, pool and migration health; never raises (``status: unhealthy``)."""
+        from .health import health
+
+        pool = dict(self.pool.get_stats())
+        return await to_thread_async(
+            lambda: health(self.url, pool=pool, check_migrations=check_migrations)
+        )
 
     async def migrate(self, *, sources: list[Path] | None = None) -> Report:
         """Apply pending migrations (same files and ledger as ``yoyo apply``)."""

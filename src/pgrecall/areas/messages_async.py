@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 from uuid import UUID
 
 from ..errors import ValidationError
@@ -10,7 +10,7 @@ from ..models import ROLES, Message, Role
 from ..queries import check_text
 from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
 
-__all__ = ["MAX_CONTENT", "AsyncMessages"]
+__all__ = ["MAX_CONTENT", "AsyncMessages", "MessageFields", "message_params"]
 
 MAX_CONTENT = 1_000_000  # characters; PostgreSQL's own limit is 1 GB
 _MAX_INT = 2**31 - 1
@@ -24,61 +24,75 @@ def _count(value: int | None, what: str) -> int | None:
     return value
 
 
+class MessageFields(TypedDict, total=False):
+    """The fields of a new message (keyword arguments of ``append``)."""
+
+    role: Required[Role]
+    content: Required[str]
+    thinking: str | None
+    metadata: dict[str, Any] | None
+    token_count: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    model: str | None
+    latency_ms: int | None
+    request_id: str | None
+    source: str | None
+
+
+def message_params(
+    tenant: str, conversation_id: UUID | str, fields: MessageFields
+) -> dict[str, Any]:
+    """Validate an append and return the parameters of ``append_message``."""
+    role, request_id = fields.get("role"), fields.get("request_id")
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r} (use one of {sorted(ROLES)})")
+    unknown = set(fields) - set(MessageFields.__annotations__)
+    if unknown:
+        raise ValidationError(f"unknown message field(s): {', '.join(sorted(unknown))}")
+    content = fields.get("content")
+    if not isinstance(content, str):
+        raise ValidationError("content must be text")
+    if request_id == "":
+        raise ValidationError("request_id must be non-empty when given")
+    return dict(
+        tenant_id=tenant,
+        conversation_id=as_uuid(conversation_id, "conversation_id"),
+        role=role,
+        content=check_text(content, "content", max_len=MAX_CONTENT),
+        thinking=opt_text(fields.get("thinking"), "thinking", MAX_CONTENT),
+        metadata=jsonb(fields.get("metadata"), "metadata"),
+        token_count=_count(fields.get("token_count"), "token_count") or 0,
+        input_tokens=_count(fields.get("input_tokens"), "input_tokens"),
+        output_tokens=_count(fields.get("output_tokens"), "output_tokens"),
+        model=opt_text(fields.get("model"), "model", 200),
+        latency_ms=_count(fields.get("latency_ms"), "latency_ms"),
+        request_id=opt_text(request_id, "request_id", 200),
+        source=opt_text(fields.get("source"), "source", 200),
+    )
+
+
 class AsyncMessages(AsyncArea):
     async def append(
-        self,
-        conversation_id: UUID | str,
-        *,
-        role: Role,
-        content: str,
-        thinking: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        token_count: int | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        model: str | None = None,
-        latency_ms: int | None = None,
-        request_id: str | None = None,
-        source: str | None = None,
+        self, conversation_id: UUID | str, /, **fields: Unpack[MessageFields]
     ) -> Message:
         """Append a message; with ``request_id`` a retry returns the first message.
 
         Raises :class:`ConflictError` for a closed or deleted conversation and
         :class:`NotFoundError` for an unknown one.
         """
-        if role not in ROLES:
-            raise ValidationError(f"unknown role {role!r} (use one of {sorted(ROLES)})")
-        if not isinstance(content, str):
-            raise ValidationError("content must be text")
-        cid = as_uuid(conversation_id, "conversation_id")
-        params = dict(
-            tenant_id=self.t,
-            conversation_id=cid,
-            role=role,
-            content=check_text(content, "content", max_len=MAX_CONTENT),
-            thinking=opt_text(thinking, "thinking", MAX_CONTENT),
-            metadata=jsonb(metadata, "metadata"),
-            token_count=_count(token_count, "token_count") or 0,
-            input_tokens=_count(input_tokens, "input_tokens"),
-            output_tokens=_count(output_tokens, "output_tokens"),
-            model=opt_text(model, "model", 200),
-            latency_ms=_count(latency_ms, "latency_ms"),
-            request_id=opt_text(request_id, "request_id", 200),
-            source=opt_text(source, "source", 200),
-        )
-        if request_id == "":
-            raise ValidationError("request_id must be non-empty when given")
+        params = message_params(self.t, conversation_id, fields)
         msg = await self.db.one(self.q.append_message, Message, **params)
         if msg is None:  # the trigger found this request_id already appended
             msg = await self.db.one(
                 self.q.get_message_by_request_id,
                 Message,
                 tenant_id=self.t,
-                conversation_id=cid,
-                request_id=request_id,
+                conversation_id=params["conversation_id"],
+                request_id=params["request_id"],
             )
         if msg is None:
-            raise AssertionError(f"append of request_id {request_id!r} returned nothing")
+            raise AssertionError("append returned no row and no earlier request_id")
         return msg
 
     async def get(self, id: UUID | str) -> Message:
