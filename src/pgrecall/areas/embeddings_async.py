@@ -1,0 +1,480 @@
+"""``s.embeddings``: embedding models, chunks with vectors, bulk load by binary COPY.
+
+Also the vector plumbing the searches and memories share: input checks (dimension,
+NaN / infinity, zero vectors) and :func:`for_dimensions`, which points a query written
+for 384 dimensions at the HNSW index of the model's dimension.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import threading
+import time
+from array import array
+from collections.abc import Mapping, Sequence, Sized
+from typing import TYPE_CHECKING, Any, TypeAlias
+from uuid import UUID
+
+import psycopg
+import pydantic
+from pgvector import Vector
+from psycopg.rows import class_row
+
+from ..errors import ValidationError, translate
+from ..models_knowledge import Embedding, EmbeddingModel
+from ..queries import Query, QueryError, check_text
+from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = [
+    "MAX_DIMENSIONS",
+    "AsyncEmbeddings",
+    "AsyncVectorArea",
+    "VectorLike",
+    "check_vector",
+    "for_dimensions",
+    "uuid7",
+]
+
+VectorLike: TypeAlias = "Sequence[float] | npt.NDArray[np.floating[Any]] | Vector"
+
+MAX_DIMENSIONS = 16_000  # pgvector's limit for the vector type
+MAX_CHUNK = 1_000_000  # characters of chunk content
+_SUBSTITUTED = re.compile(rb"\bvector\((\d+)\)|\bdimensions = (\d+)\b")
+_specialized: dict[tuple[bytes, int], Query] = {}
+_uuid_lock = threading.Lock()
+_last_uuid = 0
+
+
+def check_dimensions(dims: int) -> int:
+    if isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= MAX_DIMENSIONS:
+        raise ValidationError(f"dimensions must be an integer between 1 and {MAX_DIMENSIONS}")
+    return dims
+
+
+def for_dimensions(query: Query, dims: int) -> Query:
+    """``query`` (marked ``-- @dims 384``) with ``vector(384)`` and ``dimensions = 384``
+    replaced by ``dims``, so that it matches the partial HNSW index of that dimension.
+
+    ``dims`` is a validated integer, never user text.
+    """
+    written = query.directives.get("dims", "")
+    if not written.isdigit():
+        raise QueryError(f"{query.where}: {query.name} has no '-- @dims N' directive")
+    dims = check_dimensions(dims)
+    if int(written) == dims:
+        return query
+    key = (query.sql, dims)
+    found = _specialized.get(key)
+    if found is None:
+        old, new = written.encode(), str(dims).encode()
+
+        def swap(m: re.Match[bytes]) -> bytes:
+            if old not in (m.group(1), m.group(2)):
+                raise QueryError(f"{query.where}: {query.name}: {m.group(0)!r} is not {written}")
+            return m.group(0).replace(old, new)
+
+        found = dataclasses.replace(
+            query,
+            source=_SUBSTITUTED.sub(swap, query.source.encode()).decode(),
+            sql=_SUBSTITUTED.sub(swap, query.sql),
+        )
+        _specialized[key] = found
+    return found
+
+
+def uuid7() -> UUID:
+    """A UUID v7 made client-side: ms timestamp + random, like ``pgrecall.uuid_v7()``,
+    and monotonic within the process (a batch of ids sorts in creation order)."""
+    global _last_uuid
+    payload = (time.time_ns() // 1_000_000) << 74 | int.from_bytes(os.urandom(10), "big") >> 6
+    with _uuid_lock:
+        payload = _last_uuid = max(payload, _last_uuid + 1)
+    high, low = payload >> 62, payload & (2**62 - 1)  # ms + rand_a (60 bits), rand_b (62)
+    return UUID(int=(high >> 12) << 80 | 0x7 << 76 | (high & 0xFFF) << 64 | 0x2 << 62 | low)
+
+
+def _is_ndarray(value: object) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "ndim")
+
+
+def _check_floats(values: array[float], dims: int, what: str) -> None:
+    if len(values) != dims:
+        raise ValidationError(f"{what} has {len(values)} dimensions, the model declares {dims}")
+    # The float32 values summed as doubles cannot overflow: a non-finite sum means a
+    # NaN or an infinity (also from a value too large for float32).
+    if not math.isfinite(sum(values)):
+        raise ValidationError(f"{what} contains NaN or infinity (or a value beyond float32)")
+    if max(values) == 0.0 == min(values):
+        raise ValidationError(f"{what} is the zero vector (no direction for cosine distance)")
+
+
+def check_vector(value: VectorLike, dims: int, what: str = "embedding") -> Vector:
+    """A float32 vector of exactly ``dims`` finite values, not all zero."""
+    if isinstance(value, Vector):
+        values = array("f", value.to_list())
+    elif _is_ndarray(value):
+        return _check_array(value, dims, what)[0]
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValidationError(f"{what} must be a sequence of floats, not {type(value).__name__}")
+    else:
+        try:
+            values = array("f", value)
+        except (TypeError, OverflowError):
+            raise ValidationError(f"{what} must contain only numbers") from None
+    _check_floats(values, dims, what)
+    return Vector(values.tolist())
+
+
+def _check_array(value: Any, dims: int, what: str) -> list[Vector]:
+    """A numpy array (1-D: one vector, 2-D: one per row), checked in bulk."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            arr = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{what} must contain only numbers") from None
+    rows = arr.reshape(1, -1) if arr.ndim == 1 else arr
+    if rows.ndim != 2:
+        raise ValidationError(f"{what} must be a 1-D or 2-D array, not {arr.ndim}-D")
+    if rows.shape[1] != dims:
+        raise ValidationError(f"{what} has {rows.shape[1]} dimensions, the model declares {dims}")
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        bad = int(np.argmin(finite))
+        raise ValidationError(f"{what}[{bad}] contains NaN or infinity (or a value beyond float32)")
+    nonzero = rows.any(axis=1)
+    if not nonzero.all():
+        bad = int(np.argmin(nonzero))
+        raise ValidationError(f"{what}[{bad}] is the zero vector (no direction for cosine)")
+    return [Vector(row) for row in rows]
+
+
+def check_vectors(values: Sequence[VectorLike] | Any, dims: int, what: str) -> list[Vector]:
+    """Many vectors: a 2-D numpy array or a sequence of vectors."""
+    if _is_ndarray(values):
+        if getattr(values, "ndim", 0) != 2:
+            raise ValidationError(f"{what} must be a 2-D array (one row per vector)")
+        return _check_array(values, dims, what)
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValidationError(f"{what} must be a sequence of vectors or a 2-D array")
+    return [check_vector(v, dims, f"{what}[{i}]") for i, v in enumerate(values)]
+
+
+def check_unit(value: float, what: str, *, maximum: float = 1.0) -> float:
+    """A finite number in ``0..maximum`` (importance, weights)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{what} must be a number")
+    if not (math.isfinite(value) and 0.0 <= value <= maximum):
+        raise ValidationError(f"{what} must be between 0 and {maximum}")
+    return float(value)
+
+
+def opt_uuid(value: UUID | str | None, what: str) -> UUID | None:
+    return None if value is None else as_uuid(value, what)
+
+
+def check_model_name(name: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise ValidationError("model must be non-empty text")
+    return check_text(name, "model", max_len=200)
+
+
+class AsyncVectorArea(AsyncArea):
+    """An area that takes vectors: knows the declared dimension of each model."""
+
+    _dims: dict[str, int] | None = None
+
+    async def dimensions_of(self, model: str) -> int:
+        """The declared dimension of ``model``; :class:`ValidationError` if undeclared."""
+        model = check_model_name(model)
+        if self._dims is None:
+            self._dims = {}
+        if model not in self._dims:
+            found = await self.db.one(
+                self.q.get_embedding_model, EmbeddingModel, tenant_id=self.t, name=model
+            )
+            if found is None:
+                raise ValidationError(
+                    f"embedding model {model!r} is not declared: call "
+                    f"s.embeddings.declare_model({model!r}, dimensions=N) first"
+                )
+            self._dims[model] = found.dimensions
+        return self._dims[model]
+
+    async def vector_for(self, value: VectorLike, model: str, what: str) -> tuple[Vector, int]:
+        dims = await self.dimensions_of(model)
+        return check_vector(value, dims, what), dims
+
+    async def search_pipeline(
+        self,
+        steps: Sequence[tuple[Query, type[Any], Mapping[str, Any]]],
+        *,
+        ef_search: int,
+        max_scan_tuples: int,
+    ) -> list[list[Any]]:
+        """Set the HNSW knobs for this transaction and run ``steps``, in one round trip.
+
+        The statements are pipelined: ``set_vector_search`` first (its settings are
+        transaction-local, as the session is one transaction), then each step.
+        """
+        knobs = self.q.set_vector_search
+        params = dict(
+            ef_search=check_limit(ef_search, 1000),
+            max_scan_tuples=check_limit(max_scan_tuples, 10_000_000),
+        )
+        conn = self.db.conn
+        cursors: list[psycopg.AsyncCursor[Any]] = []
+        try:
+            async with conn.pipeline():
+                async with conn.cursor() as cur:
+                    await cur.execute(knobs.sql, knobs.bind(params))
+                for query, row, step_params in steps:
+                    cursors.append(conn.cursor(row_factory=class_row(row)))
+                    await cursors[-1].execute(query.sql, query.bind(step_params) or None)
+                return [await cur.fetchall() for cur in cursors]
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        except pydantic.ValidationError as exc:
+            raise ValidationError(f"search row does not fit its model: {exc}") from exc
+        finally:
+            for cur in cursors:
+                await cur.close()
+
+
+class AsyncEmbeddings(AsyncVectorArea):
+    async def declare_model(
+        self, name: str, *, dimensions: int, description: str | None = None
+    ) -> EmbeddingModel:
+        """Declare an embedding model and its dimension (idempotent).
+
+        Declaring a known name with another dimension is a :class:`ValidationError`:
+        a model's vectors all have one length.
+        """
+        found = await self.db.one(
+            self.q.declare_embedding_model,
+            EmbeddingModel,
+            tenant_id=self.t,
+            name=check_model_name(name),
+            dimensions=check_dimensions(dimensions),
+            description=opt_text(description, "description", 10_000),
+        )
+        assert found is not None  # INSERT ... ON CONFLICT DO UPDATE returns the row
+        if found.dimensions != dimensions:
+            raise ValidationError(
+                f"embedding model {name!r} is declared with {found.dimensions} dimensions, "
+                f"not {dimensions}"
+            )
+        return found
+
+    async def model(self, name: str) -> EmbeddingModel:
+        name = check_model_name(name)
+        return await self.db.get(
+            self.q.get_embedding_model, EmbeddingModel, tenant_id=self.t, name=name
+        )
+
+    async def models(self) -> list[EmbeddingModel]:
+        return await self.db.many(self.q.list_embedding_models, EmbeddingModel, tenant_id=self.t)
+
+    async def delete_model(self, name: str) -> bool:
+        """Forget a model; :class:`ConflictError` while vectors of it are stored."""
+        n = await self.db.execute(
+            self.q.delete_embedding_model, tenant_id=self.t, name=check_model_name(name)
+        )
+        if self._dims:
+            self._dims.pop(name, None)
+        return n > 0
+
+    async def add(
+        self,
+        content: str,
+        embedding: VectorLike,
+        *,
+        model: str,
+        document_id: UUID | str | None = None,
+        analysis_id: UUID | str | None = None,
+        memory_id: UUID | str | None = None,
+        chunk_index: int = 0,
+        source: dict[str, Any] | None = None,
+        id: UUID | str | None = None,
+    ) -> Embedding:
+        """Store one chunk and its vector (checked against the model's dimension)."""
+        owners = _owners(document_id, analysis_id, memory_id)
+        return await self._store(
+            self.q.add_embedding, opt_uuid(id, "id"), content, embedding, model, owners,
+            chunk_index=chunk_index, source=source,
+        )
+
+    async def upsert(
+        self,
+        id: UUID | str,
+        content: str,
+        embedding: VectorLike,
+        *,
+        model: str,
+        document_id: UUID | str | None = None,
+        analysis_id: UUID | str | None = None,
+        memory_id: UUID | str | None = None,
+        chunk_index: int = 0,
+        source: dict[str, Any] | None = None,
+    ) -> Embedding:
+        """Insert the chunk ``id``, or replace all its fields when it exists."""
+        owners = _owners(document_id, analysis_id, memory_id)
+        return await self._store(
+            self.q.upsert_embedding, as_uuid(id), content, embedding, model, owners,
+            chunk_index=chunk_index, source=source,
+        )
+
+    async def _store(
+        self,
+        query: Query,
+        id: UUID | None,
+        content: str,
+        embedding: VectorLike,
+        model: str,
+        owners: dict[str, UUID | None],
+        *,
+        chunk_index: int,
+        source: dict[str, Any] | None,
+    ) -> Embedding:
+        vector, dims = await self.vector_for(embedding, model, "embedding")
+        row = await self.db.one(
+            query,
+            Embedding,
+            tenant_id=self.t,
+            id=id,
+            content=_content(content, "content"),
+            embedding=vector,
+            model=model,
+            dimensions=dims,
+            chunk_index=_chunk_index(chunk_index, "chunk_index"),
+            source=jsonb(source, "source"),
+            **owners,
+        )
+        assert row is not None  # INSERT ... RETURNING always returns the row
+        return row
+
+    async def add_many(
+        self,
+        contents: Sequence[str],
+        embeddings: Sequence[VectorLike] | npt.NDArray[np.floating[Any]],
+        *,
+        model: str,
+        document_id: UUID | str | None = None,
+        analysis_id: UUID | str | None = None,
+        memory_id: UUID | str | None = None,
+        chunk_indexes: Sequence[int] | None = None,
+        sources: Sequence[dict[str, Any] | None] | None = None,
+        ids: Sequence[UUID | str] | None = None,
+        upsert: bool = False,
+    ) -> list[UUID]:
+        """Bulk-store chunks through binary COPY; returns their ids, in order.
+
+        ``embeddings`` is a 2-D numpy array (one row per chunk) or a sequence of
+        vectors (lists, 1-D arrays). Every row is checked before anything is sent.
+        ``chunk_indexes`` defaults to 0, 1, 2 ...; ``ids`` default to new UUID v7s;
+        with ``upsert=True`` chunks whose id exists are replaced. Row level security
+        refuses COPY into the table itself, so the rows are copied into a temporary
+        stage and moved with one ``INSERT ... SELECT``. After a large load, run
+        ``ANALYZE pgrecall.embeddings``.
+        """
+        if isinstance(contents, str) or not isinstance(contents, Sequence):
+            raise ValidationError("contents must be a sequence of text")
+        n = len(contents)
+        dims = await self.dimensions_of(model)
+        vectors = check_vectors(embeddings, dims, "embeddings")
+        texts = [_content(c, f"contents[{i}]") for i, c in enumerate(contents)]
+        indexes = list(range(n)) if chunk_indexes is None else list(chunk_indexes)
+        chunk_ids = [uuid7() for _ in range(n)] if ids is None else [as_uuid(i) for i in ids]
+        metas = [None] * n if sources is None else list(sources)
+        lengths: dict[str, Sized] = {"embeddings": vectors, "chunk_indexes": indexes}
+        for name, seq in {**lengths, "ids": chunk_ids, "sources": metas}.items():
+            if len(seq) != n:
+                raise ValidationError(f"{name} has {len(seq)} items, contents has {n}")
+        owner = _owners(document_id, analysis_id, memory_id)
+        doc, analysis, memory = owner["document_id"], owner["analysis_id"], owner["memory_id"]
+        rows = [
+            (
+                chunk_ids[i], doc, analysis, memory,
+                _chunk_index(indexes[i], f"chunk_indexes[{i}]"),
+                texts[i], vectors[i], model, dims, jsonb(metas[i], f"sources[{i}]"),
+            )
+            for i in range(n)
+        ]
+        if not rows:
+            return []
+        await self.db.execute(self.q.create_embedding_stage)
+        await self.db.copy(self.q.copy_embedding_stage, rows)
+        move = self.q.upsert_embedding_stage if upsert else self.q.insert_embedding_stage
+        await self.db.execute(move, tenant_id=self.t)
+        return chunk_ids
+
+    async def get(self, id: UUID | str) -> Embedding:
+        return await self.db.get(self.q.get_embedding, Embedding, tenant_id=self.t, id=as_uuid(id))
+
+    async def chunks(
+        self, document_id: UUID | str, *, model: str | None = None, limit: int = 10_000
+    ) -> list[Embedding]:
+        """A document's chunks in order (``model`` None = every model)."""
+        return await self.db.many(
+            self.q.document_chunks,
+            Embedding,
+            tenant_id=self.t,
+            document_id=as_uuid(document_id, "document_id"),
+            model=None if model is None else check_model_name(model),
+            limit=check_limit(limit, 1_000_000),
+        )
+
+    async def count(self, *, model: str | None = None) -> int:
+        return await self.db.scalar(
+            self.q.count_embeddings,
+            int,
+            tenant_id=self.t,
+            model=None if model is None else check_model_name(model),
+        )
+
+    async def delete(self, id: UUID | str) -> bool:
+        return await self.db.execute(self.q.delete_embedding, tenant_id=self.t, id=as_uuid(id)) > 0
+
+    async def delete_for_document(
+        self, document_id: UUID | str, *, model: str | None = None
+    ) -> int:
+        """Delete a document's chunks (of one model), e.g. before re-embedding it."""
+        return await self.db.execute(
+            self.q.delete_document_embeddings,
+            tenant_id=self.t,
+            document_id=as_uuid(document_id, "document_id"),
+            model=None if model is None else check_model_name(model),
+        )
+
+
+def _content(value: str, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be text")
+    return check_text(value, what, max_len=MAX_CHUNK)
+
+
+def _chunk_index(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ValidationError(f"{what} must be an integer between 0 and {2**31 - 1}")
+    return value
+
+
+def _owners(
+    document_id: UUID | str | None, analysis_id: UUID | str | None, memory_id: UUID | str | None
+) -> dict[str, UUID | None]:
+    owners = dict(
+        document_id=opt_uuid(document_id, "document_id"),
+        analysis_id=opt_uuid(analysis_id, "analysis_id"),
+        memory_id=opt_uuid(memory_id, "memory_id"),
+    )
+    if owners["memory_id"] and (owners["document_id"] or owners["analysis_id"]):
+        raise ValidationError("a chunk of a memory belongs to no document or analysis")
+    return owners

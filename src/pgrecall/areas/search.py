@@ -1,0 +1,204 @@
+# Generated from search_async.py by tools/async_to_sync.py: do not edit.
+"""``s.search``: full-text, vector and hybrid (reciprocal rank fusion) search.
+
+User text goes through ``websearch_to_tsquery`` (quotes, ``OR``, ``-word``; any input
+is valid). Vector searches run with pgvector 0.8 iterative HNSW scans, set for the
+session's transaction, so a filtered search returns ``k`` rows when ``k`` exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from ..errors import ValidationError
+from ..models_knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
+from ..queries import check_text
+from ._base import as_uuid, check_limit, jsonb
+from .embeddings import (
+    VectorArea,
+    VectorLike,
+    check_model_name,
+    check_unit,
+    for_dimensions,
+    opt_uuid,
+)
+
+__all__ = ["DEFAULT_EF_SEARCH", "TEXT_CONFIGS", "Search", "check_config", "check_query"]
+
+TEXT_CONFIGS: frozenset[str] = frozenset(("english", "simple"))
+DEFAULT_EF_SEARCH = 100
+DEFAULT_MAX_SCAN_TUPLES = 20_000  # pgvector's default
+MAX_QUERY = 10_000
+
+
+def check_config(config: str) -> str:
+    """A text search configuration from the allow-list."""
+    if config not in TEXT_CONFIGS:
+        raise ValidationError(f"text search config must be one of {sorted(TEXT_CONFIGS)}")
+    return config
+
+
+def check_query(q: str) -> str:
+    if not isinstance(q, str):
+        raise ValidationError("search text must be text")
+    return check_text(q, "search text", max_len=MAX_QUERY)
+
+
+def _filters(
+    document_ids: Sequence[UUID | str] | None,
+    conversation_id: UUID | str | None,
+    document_metadata: dict[str, Any] | None,
+    source: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The filters every chunk search takes (``None`` = no filter)."""
+    ids = None if document_ids is None else [as_uuid(d, "document_ids") for d in document_ids]
+    meta = None if document_metadata is None else jsonb(document_metadata, "document_metadata")
+    return dict(
+        document_ids=ids,
+        conversation_id=opt_uuid(conversation_id, "conversation_id"),
+        document_metadata=meta,
+        source=jsonb(source, "source"),
+    )
+
+
+def _weight(value: float, what: str) -> float:
+    return check_unit(value, what, maximum=1e6)
+
+
+class Search(VectorArea):
+    def text(
+        self,
+        q: str,
+        k: int = 10,
+        *,
+        config: TextConfig = "english",
+        conversation_id: UUID | str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[DocumentHit]:
+        """Documents matching ``q`` (title, file name, metadata and latest analysis),
+        best first, each with a highlighted snippet (``<b>...</b>``, not HTML-escaped).
+
+        ``config``: ``english`` (stemmed, stop words dropped: "runs" finds "running")
+        or ``simple`` (words as typed, stop words kept; any language). The column holds
+        both lexeme sets, so a ``simple`` word also matches an English stem equal to
+        it. Text with no searchable words returns ``[]``.
+        """
+        return self.db.many(
+            self.q.search_text,
+            DocumentHit,
+            tenant_id=self.t,
+            q=check_query(q),
+            config=check_config(config),
+            k=check_limit(k, 1000),
+            conversation_id=opt_uuid(conversation_id, "conversation_id"),
+            metadata=jsonb(metadata, "metadata"),
+        )
+
+    def chunks(
+        self,
+        q: str,
+        k: int = 10,
+        *,
+        config: TextConfig = "english",
+        model: str | None = None,
+        document_ids: Sequence[UUID | str] | None = None,
+        conversation_id: UUID | str | None = None,
+        document_metadata: dict[str, Any] | None = None,
+        source: dict[str, Any] | None = None,
+    ) -> list[ChunkHit]:
+        """Chunks whose content matches ``q`` (keyword search), best first."""
+        return self.db.many(
+            self.q.search_chunks,
+            ChunkHit,
+            tenant_id=self.t,
+            q=check_query(q),
+            config=check_config(config),
+            k=check_limit(k, 1000),
+            model=None if model is None else check_model_name(model),
+            **_filters(document_ids, conversation_id, document_metadata, source),
+        )
+
+    def vector(
+        self,
+        embedding: VectorLike,
+        k: int = 10,
+        *,
+        model: str,
+        document_ids: Sequence[UUID | str] | None = None,
+        conversation_id: UUID | str | None = None,
+        document_metadata: dict[str, Any] | None = None,
+        source: dict[str, Any] | None = None,
+        ef_search: int = DEFAULT_EF_SEARCH,
+        max_scan_tuples: int = DEFAULT_MAX_SCAN_TUPLES,
+    ) -> list[VectorHit]:
+        """The ``k`` chunks of ``model`` nearest to ``embedding`` (cosine), nearest first.
+
+        Filters: ``document_ids``, the documents of ``conversation_id`` or whose
+        metadata contains ``document_metadata``, chunks whose ``source`` contains
+        ``source``. ``ef_search`` trades speed for recall; ``max_scan_tuples`` caps
+        how far an iterative scan goes to satisfy very selective filters.
+        """
+        vector, dims = self.vector_for(embedding, model, "embedding")
+        query = for_dimensions(self.q.search_vector, dims)
+        params = dict(
+            tenant_id=self.t,
+            embedding=vector,
+            model=model,
+            k=check_limit(k, 1000),
+            **_filters(document_ids, conversation_id, document_metadata, source),
+        )
+        (hits,) = self.search_pipeline(
+            [(query, VectorHit, params)], ef_search=ef_search, max_scan_tuples=max_scan_tuples
+        )
+        return hits
+
+    def hybrid(
+        self,
+        text: str,
+        embedding: VectorLike,
+        k: int = 10,
+        *,
+        model: str,
+        config: TextConfig = "english",
+        rrf_k: int = 60,
+        text_weight: float = 1.0,
+        vector_weight: float = 1.0,
+        candidates: int | None = None,
+        document_ids: Sequence[UUID | str] | None = None,
+        conversation_id: UUID | str | None = None,
+        document_metadata: dict[str, Any] | None = None,
+        source: dict[str, Any] | None = None,
+        ef_search: int = DEFAULT_EF_SEARCH,
+        max_scan_tuples: int = DEFAULT_MAX_SCAN_TUPLES,
+    ) -> list[HybridHit]:
+        """Keyword and vector search fused by reciprocal rank, in one SQL statement.
+
+        Each list contributes ``weight / (rrf_k + rank)`` for the chunks among its
+        best ``candidates`` (default ``max(4 * k, 50)``); hits carry the fused
+        ``score``, both ranks (``None`` when absent from a list), the cosine
+        distance and a highlighted snippet. Same filters as :meth:`vector`.
+        """
+        vector, dims = self.vector_for(embedding, model, "embedding")
+        k = check_limit(k, 1000)
+        query = for_dimensions(self.q.search_hybrid, dims)
+        if isinstance(rrf_k, bool) or not isinstance(rrf_k, int) or not 0 <= rrf_k <= 100_000:
+            raise ValidationError("rrf_k must be an integer between 0 and 100000")
+        params: dict[str, Any] = dict(
+            tenant_id=self.t,
+            q=check_query(text),
+            config=check_config(config),
+            embedding=vector,
+            model=model,
+            k=k,
+            candidates=check_limit(candidates or max(4 * k, 50), 10_000),
+            rrf_k=rrf_k,
+            text_weight=_weight(text_weight, "text_weight"),
+            vector_weight=_weight(vector_weight, "vector_weight"),
+            **_filters(document_ids, conversation_id, document_metadata, source),
+        )
+        (hits,) = self.search_pipeline(
+            [(query, HybridHit, params)], ef_search=ef_search, max_scan_tuples=max_scan_tuples
+        )
+        return hits
