@@ -160,6 +160,9 @@ class AsyncDB:
         """Run a ``:copy`` statement (``COPY t (cols) FROM STDIN``), feeding ``rows``.
 
         With ``(FORMAT BINARY)`` the column types are read from the catalog once.
+        PostgreSQL refuses ``COPY FROM`` into a table with row level security: copy into
+        a temporary table and move the rows with ``INSERT ... SELECT`` (as
+        ``s.embeddings.add_many`` does).
         """
         _expect(query, Kind.COPY)
         types = await self._copy_types(query) if b"binary" in query.sql.lower() else None
