@@ -1,4 +1,5 @@
 -- name: create_conversation :one
+-- @returns pgrecall.models:Conversation
 -- Create a conversation; the user row is created on first use.
 WITH new_user AS (
     INSERT INTO pgrecall.users (tenant_id, user_id)
@@ -12,6 +13,7 @@ RETURNING c.tenant_id, c.id, c.user_id, c.title, c.status, c.persona_id, c.llm_c
           c.deleted_at, c.created_at, c.updated_at;
 
 -- name: get_conversation :one
+-- @returns pgrecall.models:Conversation
 -- One conversation by id (any status).
 SELECT tenant_id, id, user_id, title, status, persona_id, llm_config, metadata,
        message_count, last_message_at, activity_at, archived_at, closed_at,
@@ -20,6 +22,7 @@ FROM pgrecall.conversations
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: list_conversations :many
+-- @returns pgrecall.models:Conversation
 -- A user's conversations, most recent activity first, filtered by status and
 -- keyset-paged on (activity_at, id): pass the last row's values to get the next page.
 -- Index: conversations_user_activity_idx.
@@ -36,6 +39,7 @@ ORDER BY activity_at DESC, id DESC
 LIMIT :limit;
 
 -- name: rename_conversation :one
+-- @returns pgrecall.models:Conversation
 -- Change the title.
 UPDATE pgrecall.conversations AS c
 SET title = :title
@@ -45,6 +49,7 @@ RETURNING c.tenant_id, c.id, c.user_id, c.title, c.status, c.persona_id, c.llm_c
           c.deleted_at, c.created_at, c.updated_at;
 
 -- name: set_conversation_status :one
+-- @returns pgrecall.models:Conversation
 -- Move a conversation to :status when its current status is one of :from_statuses;
 -- stamps archived_at / closed_at / deleted_at (cleared when leaving that status).
 -- No row back means: not found, or not in an allowed status (the caller tells which).

@@ -1,4 +1,5 @@
 -- name: append_message :one
+-- @returns pgrecall.models:Message
 -- Append a message. The trigger assigns seq, keeps the conversation counters and
 -- skips a duplicate request_id; then no row comes back and the caller reads the
 -- existing message with get_message_by_request_id.
@@ -13,6 +14,7 @@ RETURNING m.tenant_id, m.id, m.conversation_id, m.seq, m.role, m.content, m.thin
           m.source, m.created_at;
 
 -- name: get_message_by_request_id :one
+-- @returns pgrecall.models:Message
 -- The message appended with this idempotency key (index messages_request_id_key).
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
@@ -20,6 +22,7 @@ FROM pgrecall.messages
 WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id AND request_id = :request_id;
 
 -- name: get_message :one
+-- @returns pgrecall.models:Message
 -- One message by id.
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
@@ -27,6 +30,7 @@ FROM pgrecall.messages
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: last_messages :many
+-- @returns pgrecall.models:Message
 -- The newest :n messages, returned oldest first (backward scan of messages_seq_key).
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
@@ -41,6 +45,7 @@ FROM (
 ORDER BY seq;
 
 -- name: page_messages :many
+-- @returns pgrecall.models:Message
 -- History in order, keyset-paged on seq: the messages after :after_seq (0 = start).
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
@@ -50,6 +55,7 @@ ORDER BY seq
 LIMIT :limit;
 
 -- name: count_messages_by_role :many
+-- @returns pgrecall.models:RoleCount
 -- How many messages of each role a conversation has.
 SELECT role, count(*)::integer AS count
 FROM pgrecall.messages
@@ -58,6 +64,7 @@ GROUP BY role
 ORDER BY role;
 
 -- name: messages_by_source :many
+-- @returns pgrecall.models:Message
 -- A tenant's messages from one source, newest first (index messages_source_idx).
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
@@ -67,6 +74,7 @@ ORDER BY created_at DESC
 LIMIT :limit;
 
 -- name: context_window :many
+-- @returns pgrecall.models:Message
 -- The LLM context in one statement: the conversation's first system message (the
 -- system prompt, always kept) plus the newest other messages whose running token
 -- total fits :max_tokens (at most :max_messages of them), oldest first.
