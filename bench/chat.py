@@ -29,7 +29,7 @@ def _last20(url: str, quick: bool) -> Result:
             for i in range(200):
                 s.messages.append(cid, role="user" if i % 2 else "assistant", content="x" * 400)
         with store.session(tenant="bench") as s:
-            conn: psycopg.Connection[tuple[object, ...]] = s.db.conn  # type: ignore[assignment]
+            conn: psycopg.Connection[tuple[object, ...]] = s.db.conn
             params = {"tenant_id": "bench", "conversation_id": cid, "n": 20}
 
             def raw() -> object:

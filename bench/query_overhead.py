@@ -23,7 +23,7 @@ def run(url: str, *, quick: bool = False) -> list[Result]:
         raw_sql = q.sql  # the same compiled text: %(tenant_id)s, %(id)s
         params = {"tenant_id": "bench", "id": cid}
         with store.connection() as db:
-            conn: psycopg.Connection[tuple[object, ...]] = db.conn  # type: ignore[assignment]
+            conn: psycopg.Connection[tuple[object, ...]] = db.conn
             conn.autocommit = True
 
             def raw() -> object:

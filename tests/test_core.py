@@ -191,7 +191,7 @@ def test_store_append_message_fast_path(store: pgrecall.Store) -> None:
     other = store.append_message("acme", c.id, role="assistant", content="hello", model="m")
     assert again == first and (first.seq, other.seq) == (1, 2)
     with pytest.raises(ValidationError, match="unknown role"):
-        store.append_message("acme", c.id, role="robot", content="x")  # type: ignore[typeddict-item]
+        store.append_message("acme", c.id, role="robot", content="x")  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
         store.append_message("globex", c.id, role="user", content="other tenant")
     with store.session(tenant="acme") as s:
