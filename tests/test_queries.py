@@ -19,6 +19,8 @@ def write(tmp_path: Path, text: str, name: str = "q.sql") -> Path:
 def test_loads_blocks_with_docs_and_directives(tmp_path: Path) -> None:
     write(
         tmp_path,
+        "-- queries about x (a file header comment)\n"
+        "\n"
         "-- name: get_x :one\n"
         "-- Fetch one x.\n"
         "-- @nullable title\n"
@@ -34,7 +36,7 @@ def test_loads_blocks_with_docs_and_directives(tmp_path: Path) -> None:
     get = qs.get_x
     assert get.kind is Kind.ONE and get.params == ("id", "tenant_id")
     assert get.doc == "Fetch one x.\nSecond doc line." and get.directives == {"nullable": "title"}
-    assert get.line == 5 and get.where.endswith("q.sql:5")
+    assert get.line == 7 and get.where.endswith("q.sql:7")
     assert b"%(id)s" in get.sql and b";" not in get.sql
     assert b"'50%%'" in qs["count_x"].sql
 

@@ -48,7 +48,7 @@ CREATE TABLE pgrecall.conversations (
                                  CONSTRAINT conversations_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
     message_count    integer     NOT NULL DEFAULT 0,
     last_message_at  timestamptz,
-    activity_at      timestamptz GENERATED ALWAYS AS (coalesce(last_message_at, created_at)) STORED,
+    activity_at      timestamptz NOT NULL GENERATED ALWAYS AS (coalesce(last_message_at, created_at)) STORED,
     archived_at      timestamptz,
     closed_at        timestamptz,
     deleted_at       timestamptz,

@@ -145,7 +145,9 @@ def _parse_file(path: Path, text: str) -> Iterator[Query]:
             header = _parse_header(path, number, m.group("rest"))
             doc, directives, body, body_line = [], {}, [], 0
             continue
-        if not body and raw.strip().startswith("--") and header is not None:
+        if header is None and (not raw.strip() or raw.strip().startswith("--")):
+            continue  # the file's own header comment
+        if not body and raw.strip().startswith("--"):
             comment = raw.strip()[2:].strip()
             d = _DIRECTIVE.match(comment)
             if d:
