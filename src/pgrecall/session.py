@@ -10,8 +10,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ._db import DB
+from .areas.analyses import Analyses
+from .areas.cache import Cache
 from .areas.conversations import Conversations
+from .areas.documents import Documents
+from .areas.domain_sets import DomainSets
+from .areas.embeddings import Embeddings
+from .areas.events import Events
+from .areas.memories import Memories
 from .areas.messages import Messages
+from .areas.modules import Modules
+from .areas.personas import Personas
+from .areas.runs import Runs
+from .areas.search import Search
+from .areas.states import States
+from .areas.stats import Stats
 from .areas.users import Users
 from .errors import TenantMissingError
 from .queries import Queries, check_text
@@ -42,6 +55,19 @@ class Session:
         self.users = Users(db, tenant, queries)
         self.conversations = Conversations(db, tenant, queries)
         self.messages = Messages(db, tenant, queries)
+        self.documents = Documents(db, tenant, queries)
+        self.analyses = Analyses(db, tenant, queries)
+        self.embeddings = Embeddings(db, tenant, queries)
+        self.search = Search(db, tenant, queries)
+        self.memories = Memories(db, tenant, queries)
+        self.runs = Runs(db, tenant, queries)
+        self.events = Events(db, tenant, queries)
+        self.cache = Cache(db, tenant, queries)
+        self.personas = Personas(db, tenant, queries)
+        self.modules = Modules(db, tenant, queries)
+        self.states = States(db, tenant, queries)
+        self.domain_sets = DomainSets(db, tenant, queries)
+        self.stats = Stats(db, tenant, queries)
 
     @contextmanager
     def savepoint(self) -> Iterator[Session]:

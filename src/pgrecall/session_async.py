@@ -9,8 +9,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from ._db_async import AsyncDB
+from .areas.analyses_async import AsyncAnalyses
+from .areas.cache_async import AsyncCache
 from .areas.conversations_async import AsyncConversations
+from .areas.documents_async import AsyncDocuments
+from .areas.domain_sets_async import AsyncDomainSets
+from .areas.embeddings_async import AsyncEmbeddings
+from .areas.events_async import AsyncEvents
+from .areas.memories_async import AsyncMemories
 from .areas.messages_async import AsyncMessages
+from .areas.modules_async import AsyncModules
+from .areas.personas_async import AsyncPersonas
+from .areas.runs_async import AsyncRuns
+from .areas.search_async import AsyncSearch
+from .areas.states_async import AsyncStates
+from .areas.stats_async import AsyncStats
 from .areas.users_async import AsyncUsers
 from .errors import TenantMissingError
 from .queries import Queries, check_text
@@ -41,6 +54,19 @@ class AsyncSession:
         self.users = AsyncUsers(db, tenant, queries)
         self.conversations = AsyncConversations(db, tenant, queries)
         self.messages = AsyncMessages(db, tenant, queries)
+        self.documents = AsyncDocuments(db, tenant, queries)
+        self.analyses = AsyncAnalyses(db, tenant, queries)
+        self.embeddings = AsyncEmbeddings(db, tenant, queries)
+        self.search = AsyncSearch(db, tenant, queries)
+        self.memories = AsyncMemories(db, tenant, queries)
+        self.runs = AsyncRuns(db, tenant, queries)
+        self.events = AsyncEvents(db, tenant, queries)
+        self.cache = AsyncCache(db, tenant, queries)
+        self.personas = AsyncPersonas(db, tenant, queries)
+        self.modules = AsyncModules(db, tenant, queries)
+        self.states = AsyncStates(db, tenant, queries)
+        self.domain_sets = AsyncDomainSets(db, tenant, queries)
+        self.stats = AsyncStats(db, tenant, queries)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[AsyncSession]:

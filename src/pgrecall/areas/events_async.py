@@ -1,0 +1,174 @@
+"""``s.events``: analytics events and system logs (one table, partitioned by day)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from ..errors import ValidationError
+from ..models import check_object
+from ..models_ops import EVENT_LEVELS, Event, EventLevel, EventPartition, NewEvent, PartitionName
+from ..queries import check_text
+from ._base_async import AsyncArea, as_uuid, check_limit, opt_text
+from .runs_async import check_count
+
+__all__ = ["MAX_MESSAGE", "AsyncEvents", "check_event"]
+
+MAX_MESSAGE = 100_000
+_FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# the columns of copy_event_stage, in order (and the parameters of log_event)
+STAGE_COLUMNS = (
+    "occurred_at", "type", "service", "level", "message", "details", "request_id",
+    "conversation_id", "user_id", "run_id", "duration_ms",
+)  # fmt: skip
+
+
+def _aware(value: datetime | None, what: str) -> datetime | None:
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        raise ValidationError(f"{what} must be a timezone-aware datetime")
+    return value
+
+
+def check_event(e: NewEvent) -> tuple[Any, ...]:
+    """Validate an event; the row in the column order of ``copy_event_stage``."""
+    if not e.type:
+        raise ValidationError("event type must be non-empty text")
+    if e.level not in EVENT_LEVELS:
+        raise ValidationError(f"unknown level {e.level!r} (use one of {sorted(EVENT_LEVELS)})")
+    if e.request_id == "":
+        raise ValidationError("request_id must be non-empty when given")
+    return (
+        _aware(e.occurred_at, "occurred_at"),
+        check_text(e.type, "type", max_len=200),
+        opt_text(e.service, "service", 200),
+        e.level,
+        opt_text(e.message, "message", MAX_MESSAGE),
+        Jsonb(check_object(e.details, "details")),
+        opt_text(e.request_id, "request_id", 200),
+        e.conversation_id,
+        opt_text(e.user_id, "user_id", 200),
+        e.run_id,
+        check_count(e.duration_ms, "duration_ms"),
+    )
+
+
+class AsyncEvents(AsyncArea):
+    async def log(
+        self,
+        type: str,
+        *,
+        message: str | None = None,
+        level: EventLevel = "info",
+        service: str | None = None,
+        details: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        conversation_id: UUID | str | None = None,
+        user_id: str | None = None,
+        run_id: UUID | str | None = None,
+        duration_ms: int | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """Log one event (``occurred_at`` defaults to now)."""
+        row = check_event(
+            NewEvent(
+                type=type,
+                message=message,
+                level=level,
+                service=service,
+                details=details or {},
+                request_id=request_id,
+                conversation_id=None
+                if conversation_id is None
+                else as_uuid(conversation_id, "conversation_id"),
+                user_id=user_id,
+                run_id=None if run_id is None else as_uuid(run_id, "run_id"),
+                duration_ms=duration_ms,
+                occurred_at=occurred_at,
+            )
+        )
+        params = dict(zip(STAGE_COLUMNS, row, strict=True))
+        event = await self.db.one(self.q.log_event, Event, tenant_id=self.t, **params)
+        assert event is not None  # INSERT ... RETURNING always returns the row
+        return event
+
+    async def log_many(self, events: Iterable[NewEvent]) -> int:
+        """Log a batch through binary COPY (into a staging table, then one INSERT, so
+        row level security checks every row); returns how many were logged.
+
+        Every event is validated before anything is sent.
+        """
+        rows = [check_event(e) for e in events]
+        if not rows:
+            return 0
+        await self.db.execute(self.q.create_event_stage)
+        await self.db.copy(self.q.copy_event_stage, rows)
+        return await self.db.execute(self.q.flush_event_stage, tenant_id=self.t)
+
+    async def of_conversation(
+        self, conversation_id: UUID | str, *, limit: int = 1000
+    ) -> list[Event]:
+        return await self.db.many(
+            self.q.events_of_conversation,
+            Event,
+            tenant_id=self.t,
+            conversation_id=as_uuid(conversation_id, "conversation_id"),
+            limit=check_limit(limit),
+        )
+
+    async def of_request(self, request_id: str, *, limit: int = 1000) -> list[Event]:
+        return await self.db.many(
+            self.q.events_of_request,
+            Event,
+            tenant_id=self.t,
+            request_id=check_text(request_id, "request_id", max_len=200),
+            limit=check_limit(limit),
+        )
+
+    async def create_partitions(self, *, days: int = 8, from_day: date | None = None) -> list[str]:
+        """Create the missing daily partitions ``[from_day, from_day + days)`` (default:
+        from yesterday, UTC); returns the names created."""
+        start = from_day or (datetime.now(UTC).date() - timedelta(days=1))
+        rows = await self.db.many(
+            self.q.create_event_partitions,
+            PartitionName,
+            from_day=start,
+            days=check_count(days, "days"),
+        )
+        return [r.name for r in rows]
+
+    async def partitions(self) -> list[EventPartition]:
+        """The partitions of ``pgrecall.events`` (all tenants), estimated row counts."""
+        return await self.db.many(self.q.list_event_partitions, EventPartition)
+
+    async def list(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        type: str | None = None,
+        service: str | None = None,
+        levels: Sequence[EventLevel] | None = None,
+        limit: int = 100,
+        after: Event | None = None,
+    ) -> list[Event]:
+        """Events in ``[since, until)``, newest first; ``after`` = last of the previous page."""
+        if levels is not None and (not levels or set(levels) - EVENT_LEVELS):
+            raise ValidationError(f"levels must be some of {sorted(EVENT_LEVELS)}")
+        return await self.db.many(
+            self.q.list_events,
+            Event,
+            tenant_id=self.t,
+            since=_aware(since, "since") or _FAR_PAST,
+            until=_aware(until, "until") or _FAR_FUTURE,
+            type=opt_text(type, "type", 200),
+            service=opt_text(service, "service", 200),
+            levels=None if levels is None else list(levels),
+            before_at=after.occurred_at if after else None,
+            before_id=after.id if after else None,
+            limit=check_limit(limit),
+        )

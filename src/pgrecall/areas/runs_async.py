@@ -1,0 +1,328 @@
+"""``s.runs``: LLM jobs as a work queue with an enforced status machine.
+
+Statuses move ``pending -> running -> succeeded | failed | cancelled`` (plus
+``pending -> cancelled``, ``running -> pending`` and ``failed -> pending`` for retries);
+the database refuses anything else with :class:`ConflictError` (SQLSTATE PR409).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from ..errors import ConflictError, ValidationError
+from ..models import check_json
+from ..models_knowledge import Document
+from ..models_ops import RUN_STATUSES, Run, RunStatus
+from ..queries import check_text
+from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+from .users_async import check_user_id
+
+__all__ = ["AsyncRuns", "check_count", "check_seconds"]
+
+_MAX_INT = 2**31 - 1
+MAX_ERROR = 100_000
+
+
+def check_count(value: int | None, what: str) -> int | None:
+    """``None`` or an integer in ``0 .. 2**31 - 1``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_INT:
+        raise ValidationError(f"{what} must be an integer between 0 and {_MAX_INT}")
+    return value
+
+
+def check_seconds(value: float, what: str) -> float:
+    """A finite, non-negative number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{what} must be a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError(f"{what} must be finite and >= 0, not {value}")
+    return float(value)
+
+
+def _cost(value: Decimal | float | None) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
+        raise ValidationError("cost must be a number")
+    cost = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    if not cost.is_finite() or cost < 0:
+        raise ValidationError(f"cost must be finite and >= 0, not {value}")
+    return cost
+
+
+def _json(value: Any, what: str) -> Jsonb | None:
+    return None if value is None else Jsonb(check_json(value, what))
+
+
+def _kind(kind: str) -> str:
+    if not isinstance(kind, str) or not kind:
+        raise ValidationError("kind must be non-empty text")
+    return check_text(kind, "kind", max_len=200)
+
+
+def _worker(worker_id: str | None) -> str | None:
+    if worker_id == "":
+        raise ValidationError("worker_id must be non-empty when given")
+    return opt_text(worker_id, "worker_id", 200)
+
+
+class AsyncRuns(AsyncArea):
+    async def create(
+        self,
+        kind: str,
+        *,
+        input: Any = None,
+        priority: int = 0,
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+        conversation_id: UUID | str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        max_attempts: int = 3,
+        available_at: datetime | None = None,
+    ) -> Run:
+        """Queue a run (``pending``). With ``request_id`` a retry returns the first run."""
+        if request_id == "":
+            raise ValidationError("request_id must be non-empty when given")
+        if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > _MAX_INT:
+            raise ValidationError("priority must be a 32-bit integer")
+        if check_count(max_attempts, "max_attempts") == 0:
+            raise ValidationError("max_attempts must be at least 1")
+        run = await self.db.one(
+            self.q.create_run,
+            Run,
+            tenant_id=self.t,
+            kind=_kind(kind),
+            priority=priority,
+            input=Jsonb(check_json({} if input is None else input, "input")),
+            provider=opt_text(provider, "provider", 200),
+            model=opt_text(model, "model", 200),
+            request_id=opt_text(request_id, "request_id", 200),
+            trace_id=opt_text(trace_id, "trace_id", 200),
+            conversation_id=None
+            if conversation_id is None
+            else as_uuid(conversation_id, "conversation_id"),
+            user_id=None if user_id is None else check_user_id(user_id),
+            metadata=jsonb(metadata, "metadata"),
+            max_attempts=max_attempts,
+            available_at=available_at,
+        )
+        if run is None:  # request_id seen before: the first run wins
+            run = await self.db.get(
+                self.q.get_run_by_request_id, Run, tenant_id=self.t, request_id=request_id
+            )
+        return run
+
+    async def get(self, id: UUID | str) -> Run:
+        return await self.db.get(self.q.get_run, Run, tenant_id=self.t, id=as_uuid(id))
+
+    async def find(self, id: UUID | str) -> Run | None:
+        return await self.db.one(self.q.get_run, Run, tenant_id=self.t, id=as_uuid(id))
+
+    async def by_request_id(self, request_id: str) -> Run | None:
+        return await self.db.one(
+            self.q.get_run_by_request_id,
+            Run,
+            tenant_id=self.t,
+            request_id=check_text(request_id, "request_id", max_len=200),
+        )
+
+    async def claim_next(self, kind: str, *, worker_id: str | None = None) -> Run | None:
+        """Take the next pending run of ``kind`` for this worker, or ``None``.
+
+        ``FOR UPDATE SKIP LOCKED``: concurrent workers never get the same run. Commit
+        the session soon after claiming (the row stays locked until then).
+        """
+        return await self.db.one(
+            self.q.claim_next_run,
+            Run,
+            tenant_id=self.t,
+            kind=_kind(kind),
+            worker_id=_worker(worker_id),
+        )
+
+    async def heartbeat(self, id: UUID | str, *, worker_id: str | None = None) -> Run:
+        """Record that the worker is alive; :class:`ConflictError` if it lost the run."""
+        rid = as_uuid(id)
+        run = await self.db.one(
+            self.q.heartbeat_run, Run, tenant_id=self.t, id=rid, worker_id=_worker(worker_id)
+        )
+        if run is None:
+            current = await self.get(rid)
+            raise ConflictError(
+                f"run {rid} is {current.status} (worker {current.worker_id}): "
+                "not running for this worker",
+                sqlstate="PR409",
+            )
+        return run
+
+    async def _move(
+        self,
+        id: UUID | str,
+        status: RunStatus,
+        *,
+        worker_id: str | None = None,
+        output: Any = None,
+        error: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost: Decimal | float | None = None,
+        trace_id: str | None = None,
+        retry: bool = False,
+        retry_delay: float = 0.0,
+    ) -> Run:
+        rid = as_uuid(id)
+        run = await self.db.one(
+            self.q.set_run_status,
+            Run,
+            tenant_id=self.t,
+            id=rid,
+            status=status,
+            worker_id=_worker(worker_id),
+            output=_json(output, "output"),
+            error=opt_text(error, "error", MAX_ERROR),
+            provider=opt_text(provider, "provider", 200),
+            model=opt_text(model, "model", 200),
+            input_tokens=check_count(input_tokens, "input_tokens"),
+            output_tokens=check_count(output_tokens, "output_tokens"),
+            cost=_cost(cost),
+            trace_id=opt_text(trace_id, "trace_id", 200),
+            retry=bool(retry),
+            retry_delay_s=check_seconds(retry_delay, "retry_delay"),
+        )
+        if run is not None:
+            return run
+        current = await self.get(rid)  # NotFoundError when absent
+        raise ConflictError(
+            f"run {rid} is held by worker {current.worker_id}, not {worker_id}", sqlstate="PR409"
+        )
+
+    async def start(self, id: UUID | str, *, worker_id: str | None = None) -> Run:
+        """Move a pending run to ``running`` (without the queue: see :meth:`claim_next`)."""
+        return await self._move(id, "running", worker_id=worker_id)
+
+    async def succeed(
+        self,
+        id: UUID | str,
+        output: Any = None,
+        *,
+        worker_id: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost: Decimal | float | None = None,
+        trace_id: str | None = None,
+    ) -> Run:
+        """``running -> succeeded`` with the output and usage (``None`` keeps a value)."""
+        return await self._move(
+            id,
+            "succeeded",
+            worker_id=worker_id,
+            output=output,
+            provider=provider,
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost=cost,
+            trace_id=trace_id,
+        )
+
+    async def fail(
+        self,
+        id: UUID | str,
+        error: str,
+        *,
+        worker_id: str | None = None,
+        retry: bool = False,
+        retry_delay: float = 0.0,
+        output: Any = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost: Decimal | float | None = None,
+    ) -> Run:
+        """``running -> failed``; with ``retry=True`` back to ``pending`` instead while
+        attempts remain (claimable again after ``retry_delay`` seconds)."""
+        return await self._move(
+            id,
+            "failed",
+            worker_id=worker_id,
+            error=check_text(error, "error", max_len=MAX_ERROR),
+            retry=retry,
+            retry_delay=retry_delay,
+            output=output,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost=cost,
+        )
+
+    async def cancel(self, id: UUID | str) -> Run:
+        """``pending | running -> cancelled``."""
+        return await self._move(id, "cancelled")
+
+    async def retry(self, id: UUID | str) -> Run:
+        """``failed -> pending`` (or ``running -> pending``): claimable again now."""
+        return await self._move(id, "pending")
+
+    async def requeue_stale(self, *, stale_after: float = 300.0) -> list[Run]:
+        """Runs whose worker has not heart-beaten for ``stale_after`` seconds go back to
+        ``pending`` (``failed`` once ``max_attempts`` is spent); returns them."""
+        return await self.db.many(
+            self.q.requeue_stale_runs,
+            Run,
+            tenant_id=self.t,
+            stale_after_s=check_seconds(stale_after, "stale_after"),
+        )
+
+    async def files(self, run_id: UUID | str) -> list[Document]:
+        """The documents attached to the run (``documents.run_id``), oldest first."""
+        return await self.db.many(
+            self.q.run_documents, Document, tenant_id=self.t, run_id=as_uuid(run_id, "run_id")
+        )
+
+    async def delete(self, id: UUID | str) -> bool:
+        n = await self.db.execute(self.q.delete_run, tenant_id=self.t, id=as_uuid(id))
+        return n > 0
+
+    async def list(
+        self,
+        *,
+        kind: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+        conversation_id: UUID | str | None = None,
+        user_id: str | None = None,
+        limit: int = 50,
+        after: Run | None = None,
+    ) -> list[Run]:
+        """Runs newest first; pass the last run of a page as ``after`` for the next."""
+        if statuses is not None:
+            bad = set(statuses) - RUN_STATUSES
+            if bad or not statuses:
+                raise ValidationError(f"unknown status(es): {sorted(bad)}" if bad else "no status")
+        return await self.db.many(
+            self.q.list_runs,
+            Run,
+            tenant_id=self.t,
+            kind=None if kind is None else _kind(kind),
+            statuses=None if statuses is None else list(statuses),
+            conversation_id=None
+            if conversation_id is None
+            else as_uuid(conversation_id, "conversation_id"),
+            user_id=None if user_id is None else check_user_id(user_id),
+            before_created=after.created_at if after else None,
+            before_id=after.id if after else None,
+            limit=check_limit(limit),
+        )
