@@ -16,7 +16,6 @@ FROM pg_roles
 WHERE rolname = current_user;
 
 -- name: tenant_tables :many
--- @notnull columns
 -- @returns pgrecall.ops:TenantTable
 -- Every pgrecall table with a tenant_id column (partitions excluded: their parent
 -- stands for them), with its primary key and the columns an import writes (generated
@@ -27,10 +26,10 @@ SELECT c.relname::text AS name,
                  CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
                  JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum
                  WHERE i.indrelid = c.oid AND i.indisprimary), '{}') AS primary_key,
-       (SELECT array_agg(a.attname::text ORDER BY a.attnum)
-        FROM pg_attribute AS a
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-          AND a.attgenerated = '' AND a.attname <> 'tenant_id') AS columns
+       coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum)
+                 FROM pg_attribute AS a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                   AND a.attgenerated = '' AND a.attname <> 'tenant_id'), '{}') AS columns
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 WHERE n.nspname = 'pgrecall'

@@ -20,6 +20,7 @@ from .errors import (
     TransientError,
     ValidationError,
 )
+from .models_ops import NewEvent
 from .queries import Kind, Queries, Query, QueryError, load_queries
 from .retry import retry
 from .retry_async import retry_async
@@ -40,6 +41,7 @@ __all__ = [
     "ConflictError",
     "Kind",
     "MigrationError",
+    "NewEvent",
     "NotFoundError",
     "PgRecallError",
     "Queries",
