@@ -105,7 +105,7 @@ COMMENT ON COLUMN pgrecall.documents.sha256 IS
     'Hex SHA-256 of the content (lower case); unique per tenant, so an upload is stored once.';
 COMMENT ON COLUMN pgrecall.documents.source IS 'Where the document came from (upload, crawl, email, a tool name...).';
 COMMENT ON COLUMN pgrecall.documents.conversation_id IS 'Conversation it was shared in (nullable; cleared when the conversation is purged).';
-COMMENT ON COLUMN pgrecall.documents.run_id IS 'Run that produced it (nullable; no foreign key yet: runs come in a later migration).';
+COMMENT ON COLUMN pgrecall.documents.run_id IS 'Run that produced it (nullable; foreign key documents_run_fkey from 0011).';
 COMMENT ON COLUMN pgrecall.documents.analysis_version IS
     'Version of the latest analysis (0 = none); the analyses trigger increments it under the row lock.';
 COMMENT ON COLUMN pgrecall.documents.search_vector IS
@@ -292,7 +292,7 @@ COMMENT ON TABLE pgrecall.memories IS
     'recall ranks them by relevance (cosine), importance and recency and counts each access. '
     'They outlive their conversation (conversation_id, message_id are cleared on purge) but '
     'not their user.';
-COMMENT ON COLUMN pgrecall.memories.persona_id IS 'Persona the memory belongs to (nullable; no foreign key yet: personas come later).';
+COMMENT ON COLUMN pgrecall.memories.persona_id IS 'Persona the memory belongs to (nullable; foreign key memories_persona_fkey from 0011).';
 COMMENT ON COLUMN pgrecall.memories.message_id IS 'The (first) message the memory was drawn from.';
 COMMENT ON COLUMN pgrecall.memories.kind IS 'episodic | semantic | preference | fact | procedural.';
 COMMENT ON COLUMN pgrecall.memories.importance IS 'Weight 0..1 set by the application; lowered by the decay sweep.';

@@ -1,0 +1,15 @@
+-- Back to the state after 0011: the foreign keys exist but are NOT VALID.
+ALTER TABLE pgrecall.memories DROP CONSTRAINT memories_persona_fkey;
+ALTER TABLE pgrecall.memories
+    ADD CONSTRAINT memories_persona_fkey FOREIGN KEY (tenant_id, persona_id)
+        REFERENCES pgrecall.personas (tenant_id, id) ON DELETE SET NULL (persona_id)
+        NOT VALID;
+COMMENT ON CONSTRAINT memories_persona_fkey ON pgrecall.memories IS
+    'The persona the memory belongs to; deleting the persona clears persona_id (index memories_persona_idx).';
+ALTER TABLE pgrecall.documents DROP CONSTRAINT documents_run_fkey;
+ALTER TABLE pgrecall.documents
+    ADD CONSTRAINT documents_run_fkey FOREIGN KEY (tenant_id, run_id)
+        REFERENCES pgrecall.runs (tenant_id, id) ON DELETE SET NULL (run_id)
+        NOT VALID;
+COMMENT ON CONSTRAINT documents_run_fkey ON pgrecall.documents IS
+    'The run that produced or received the document; deleting the run clears run_id (index documents_run_idx).';
