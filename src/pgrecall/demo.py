@@ -64,6 +64,12 @@ def _knowledge_and_ops(store: Store) -> None:
             _CHUNKS, [toy_embedding(c) for c in _CHUNKS], model=_MODEL, document_id=doc.id
         )
         q = "fast approximate search"
+        for d in s.search.text("pgvector index", config="english"):
+            print(f"  text search 'pgvector index': {d.title!r} [{d.category}] {d.snippet!r}")
+        for v in s.search.vector(toy_embedding("tenant rows security"), 1, model=_MODEL):
+            print(
+                f"  vector search 'tenant rows security': {v.content[:60]} (cos {v.similarity:.2f})"
+            )
         hits = s.search.hybrid(q, toy_embedding(q), 2, model=_MODEL)
         print(f"  hybrid search {q!r}:")
         for h in hits:
