@@ -6,9 +6,7 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import numpy as np
@@ -77,7 +75,7 @@ def test_document_add_dedupe_get_update_delete(store: pgrecall.Store) -> None:
 def test_document_list_filters_and_paging(store: pgrecall.Store) -> None:
     with store.session(tenant="acme") as s:
         c = s.conversations.create(user_id="u1")
-        run = uuid7()
+        run = s.runs.create("ingest").id
         docs = [
             s.documents.add(
                 f"f{i}.txt",
@@ -378,24 +376,6 @@ def test_for_dimensions_rewrites_only_the_marked_literals() -> None:
 # -- tenancy -------------------------------------------------------------------------
 
 KNOWLEDGE_TABLES = {"documents", "analyses", "embedding_models", "embeddings", "memories"}
-APP_LOGIN = "pgrecall_knowledge_tester"
-
-
-@pytest.fixture
-def app_store(db_url: str) -> Iterator[pgrecall.Store]:
-    """A store connected as a non-superuser login that is a member of pgrecall_app."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_LOGIN,)).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN PASSWORD 'tester'")
-        conn.execute(f"GRANT pgrecall_app TO {APP_LOGIN}")
-    parts = urlsplit(db_url)
-    host = parts.netloc.rpartition("@")[2]
-    url = urlunsplit(parts._replace(netloc=f"{APP_LOGIN}:tester@{host}"))
-    with pgrecall.connect(url, pool_max_size=2) as store:
-        yield store
-
-
 def seed_tenant(store: pgrecall.Store, tenant: str) -> dict[str, UUID]:
     with store.session(tenant=tenant) as s:
         s.embeddings.declare_model(MODEL, dimensions=3)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
 import pgrecall
@@ -65,7 +63,7 @@ def test_cleanup_every_tenant(store: pgrecall.Store) -> None:
         assert counts["conversations"] == 1 and counts["cache"] == 1 and counts["memories"] == 1
 
 
-def test_cleanup_one_tenant_and_the_rls_guard(store: pgrecall.Store, db_url: str) -> None:
+def test_cleanup_one_tenant_and_the_rls_guard(store: pgrecall.Store, app_url: str) -> None:
     for tenant in ("t1", "t2"):
         with store.session(tenant=tenant) as s:
             _seed(s)
@@ -73,13 +71,7 @@ def test_cleanup_one_tenant_and_the_rls_guard(store: pgrecall.Store, db_url: str
     assert report.tenant == "t1" and report.conversations_purged == 1
     with store.session(tenant="t2") as s:
         assert s.stats.counts()["cache"] == 3  # untouched
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'pgrecall_ops_t'").fetchone():
-            conn.execute("CREATE ROLE pgrecall_ops_t LOGIN PASSWORD 'x'")
-        conn.execute("GRANT pgrecall_app TO pgrecall_ops_t")
-    parts = urlsplit(db_url)
-    url = urlunsplit(parts._replace(netloc="pgrecall_ops_t:x@" + parts.netloc.rpartition("@")[2]))
-    with pgrecall.connect(url, pool_min_size=0) as app:
+    with pgrecall.connect(app_url, pool_min_size=0) as app:
         with pytest.raises(ConfigurationError, match="bypasses row level security"):
             cleanup(app, events_days=None)
         assert cleanup(app, tenant="t2", events_days=None).cache_entries_expired == 2

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
@@ -17,25 +15,6 @@ from pgrecall import Query, TenantMissingError
 from pgrecall.resources import project_queries
 
 TENANTS = ["t0", "t1", "t2", "t3", "t4"]
-APP_LOGIN = "pgrecall_tester"
-
-
-def as_login(url: str, user: str, password: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
-
-
-@pytest.fixture
-def app_store(db_url: str) -> Iterator[pgrecall.Store]:
-    """A store connected as a non-superuser login that is a member of pgrecall_app."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_LOGIN,)).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN PASSWORD 'tester'")
-        conn.execute(f"GRANT pgrecall_app TO {APP_LOGIN}")
-    with pgrecall.connect(as_login(db_url, APP_LOGIN, "tester"), pool_max_size=2) as store:
-        yield store
 
 
 def seed(store: pgrecall.Store) -> dict[str, tuple[UUID, UUID]]:

@@ -1,11 +1,13 @@
 """pytest fixtures: ``pg_url`` (server), ``db_url`` (migrated clone), ``empty_db_url``,
-``store`` and ``astore``. Enable with ``pytest_plugins = ["pgrecall.testing.plugin"]``.
+``store`` and ``astore``, and ``app_url`` / ``app_store`` (the same database as a
+non-superuser login in role ``pgrecall_app``, so row level security applies).
+Enable with ``pytest_plugins = ["pgrecall.testing.plugin"]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -16,6 +18,7 @@ from ..store_async import AsyncStore, connect_async
 from . import ServerHandle, clone_database, create_database, drop_database, open_server
 
 TEMPLATE = "pgrecall_template"
+APP_LOGIN, APP_PASSWORD = "pgrecall_tester", "tester"
 
 
 def _dbname(url: str) -> str:
@@ -76,4 +79,29 @@ def store(db_url: str) -> Iterator[Store]:
 @pytest.fixture
 async def astore(db_url: str) -> AsyncIterator[AsyncStore]:
     async with await connect_async(db_url, pool_min_size=0, pool_max_size=4) as s:
+        yield s
+
+
+def as_login(url: str, user: str, password: str) -> str:
+    """The same database URL with another user and password."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+
+
+@pytest.fixture
+def app_url(db_url: str) -> str:
+    """``db_url`` as a non-superuser login that is a member of ``pgrecall_app``."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_LOGIN,))
+        if found.fetchone() is None:
+            conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN PASSWORD '{APP_PASSWORD}'")
+        conn.execute(f"GRANT pgrecall_app TO {APP_LOGIN}")
+    return as_login(db_url, APP_LOGIN, APP_PASSWORD)
+
+
+@pytest.fixture
+def app_store(app_url: str) -> Iterator[Store]:
+    """A store connected as the ``app_url`` login: RLS applies to everything it does."""
+    with connect(app_url, pool_min_size=0, pool_max_size=2) as s:
         yield s
