@@ -10,7 +10,6 @@ import pytest
 
 import pgrecall
 from pgrecall import Query, ValidationError
-from pgrecall.areas.embeddings import uuid7
 
 MODEL = "mini"
 AGE = Query.from_string(
@@ -131,7 +130,7 @@ def test_recall_filters(store: pgrecall.Store) -> None:
         s.embeddings.declare_model(MODEL, dimensions=3)
         s.embeddings.declare_model("other", dimensions=3)
         c = s.conversations.create(user_id="u1")
-        persona = uuid7()
+        persona = s.personas.create("Ada", template="You are Ada.").id
         v = [1.0, 0.0, 0.0]
         past = datetime.now(UTC) - timedelta(seconds=1)
         s.memories.add("u1 fact", user_id="u1", embedding=v, model=MODEL)

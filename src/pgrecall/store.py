@@ -111,12 +111,16 @@ class Store:
         """A tenant-scoped unit of work: one transaction, tenant set transaction-locally.
 
         The tenant setting is ``set_config(..., true)``: it ends with the transaction,
-        so it cannot outlive the checkout.
+        so it cannot outlive the checkout. ``BEGIN`` and the setting travel together
+        in one pipeline (one round trip); the block commits on success.
         """
         tenant = check_tenant(tenant)
-        with self.transaction() as db:
-            with db.conn.cursor() as cur:
-                cur.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+        with self.connection() as db:
+            try:
+                with db.conn.pipeline():
+                    db.conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
             yield Session(db, tenant, self.queries)
 
     def append_message(

@@ -110,12 +110,16 @@ class AsyncStore:
         """A tenant-scoped unit of work: one transaction, tenant set transaction-locally.
 
         The tenant setting is ``set_config(..., true)``: it ends with the transaction,
-        so it cannot outlive the checkout.
+        so it cannot outlive the checkout. ``BEGIN`` and the setting travel together
+        in one pipeline (one round trip); the block commits on success.
         """
         tenant = check_tenant(tenant)
-        async with self.transaction() as db:
-            async with db.conn.cursor() as cur:
-                await cur.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+        async with self.connection() as db:
+            try:
+                async with db.conn.pipeline():
+                    await db.conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
             yield AsyncSession(db, tenant, self.queries)
 
     async def append_message(
