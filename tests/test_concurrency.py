@@ -175,3 +175,34 @@ def test_retry_retries_serialization_failures_only() -> None:
     with pytest.raises(pgrecall.ConflictError):
         pgrecall.retry(broken, base_delay=0)
     assert len(seen) == 1
+
+
+def _kill_pgrecall_backends(db_url: str) -> int:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return len(
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'pgrecall' AND pid <> pg_backend_pid()"
+            ).fetchall()
+        )
+
+
+def test_checkout_check_replaces_a_killed_connection(db_url: str) -> None:
+    """A connection idle past pool_check_after is checked: a killed backend costs nothing."""
+    with pgrecall.connect(db_url, pool_min_size=1, pool_max_size=1, pool_check_after=0.2) as store:
+        cid = create_conversation(store)
+        assert _kill_pgrecall_backends(db_url) == 1
+        time.sleep(0.3)
+        with store.session(tenant="acme") as s:  # checked on checkout, replaced, no error
+            assert s.conversations.get(cid).id == cid
+
+
+def test_recently_used_connection_is_not_checked(db_url: str) -> None:
+    """Within the window the check is skipped: the next call fails, transiently, once."""
+    with pgrecall.connect(db_url, pool_min_size=1, pool_max_size=1, pool_check_after=60) as store:
+        cid = create_conversation(store)
+        assert _kill_pgrecall_backends(db_url) == 1
+        with pytest.raises(TransientError), store.session(tenant="acme") as s:
+            s.conversations.get(cid)
+        with store.session(tenant="acme") as s:  # the broken connection was discarded
+            assert s.conversations.get(cid).id == cid

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     pool_max_lifetime: float = Field(
         default=3600.0, gt=0, description="recycle connections older than this (seconds)"
     )
+    pool_check_after: float = Field(
+        default=1.0,
+        ge=0,
+        description="check a pooled connection on checkout when idle this long (0 = always)",
+    )
     statement_timeout_ms: int = Field(default=30_000, ge=0, description="0 disables")
     echo: bool = Field(default=False, description="log every statement at DEBUG")
     embedded_dir: Path = Field(default=Path(".pgrecall"), description="embedded server home")
