@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgrecall._lexer import LexError, compile_sql
+from pgrecall._lexer import LexError, compile_sql, split_statements
 
 # Pieces of SQL that must pass through unchanged (but for doubled %).
 _OPAQUE = st.one_of(
@@ -89,3 +89,17 @@ def test_statement_count() -> None:
     two = compile_sql("SELECT 1;\nSELECT ';'")
     assert two.statements == 2 and two.extra_offset == len("SELECT 1;\n")
     assert compile_sql("SELECT $$;$$").statements == 1
+
+
+@given(st.lists(st.tuples(_OPAQUE, _NAMES), min_size=1, max_size=6))
+def test_split_statements_ignores_semicolons_in_opaque_text(parts: list[tuple[str, str]]) -> None:
+    statements = [f"SELECT {name} {opaque}" for opaque, name in parts]
+    script = ";\n".join(statements)
+    starts, line = [], 1
+    for stmt in statements:
+        starts.append(line)
+        line += stmt.count("\n") + 1
+    found = split_statements(script)
+    assert [s.line for s in found] == starts
+    assert all(s.text.startswith("SELECT ") for s in found)
+    assert all("--" not in s.text and "/*" not in s.text for s in found)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LexError", "Statement", "compile_sql"]
+__all__ = ["LexError", "Scanned", "Statement", "compile_sql", "split_statements"]
 
 _IDENT_START = re.compile(r"[A-Za-z_]")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -186,3 +186,62 @@ def compile_sql(sql: str) -> Statement:
     Raises :class:`LexError` for unterminated quotes, comments or dollar quotes.
     """
     return _Compiler(sql).run()
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """One statement of a script, for pattern checks (the migration lint)."""
+
+    line: int  # 1-based line of its first significant character
+    text: str  # comments dropped, string / dollar literals emptied, whitespace collapsed
+
+
+def _opaque(sql: str, i: int) -> tuple[int, str] | None:
+    """A comment or quoted token at ``sql[i]``: (its end, what stands in for it)."""
+    c = sql[i]
+    if sql.startswith("--", i):
+        end = sql.find("\n", i)
+        return (len(sql) if end < 0 else end), " "
+    if sql.startswith("/*", i):
+        return _skip_block_comment(sql, i), " "
+    if c == "'":
+        return _skip_quoted(sql, i, "'", _is_e_string(sql, i)), "''"
+    if c == '"':
+        end = _skip_quoted(sql, i, '"', False)
+        return end, sql[i:end]
+    if c == "$" and (m := _DOLLAR_TAG.match(sql, i)) and not _after_ident(sql, i):
+        return _skip_dollar(sql, i, m.group(0)), "$$"
+    return None
+
+
+def split_statements(sql: str) -> list[Scanned]:
+    """Split a script at ``;`` outside comments and literals.
+
+    Raises :class:`LexError` for unterminated quotes, comments or dollar quotes.
+    """
+    found: list[Scanned] = []
+    buf: list[str] = []
+    start: int | None = None
+
+    def flush() -> None:
+        if start is not None:
+            found.append(Scanned(sql.count("\n", 0, start) + 1, " ".join("".join(buf).split())))
+
+    i = 0
+    while i < len(sql):
+        token = _opaque(sql, i)
+        if token is not None:
+            end, stand_in = token
+            start = i if start is None and stand_in.strip() else start
+            buf.append(stand_in)
+            i = end
+            continue
+        if sql[i] == ";":
+            flush()
+            buf, start = [], None
+        else:
+            start = i if start is None and not sql[i].isspace() else start
+            buf.append(sql[i])
+        i += 1
+    flush()
+    return found

@@ -43,6 +43,7 @@ import yoyo
 from psycopg.rows import class_row
 from yoyo import exceptions as yoyo_errors
 
+from ._lexer import LexError, Scanned, split_statements
 from .errors import MigrationError, translate
 from .resources import migrations_dir
 from .settings import libpq_url, yoyo_url
@@ -283,117 +284,8 @@ def _discover(dirs: Sequence[Path]) -> dict[str, _File]:
     return found
 
 
-# -- a small SQL scanner: statements with comments dropped and literals blanked ---------
-
-
-@dataclass(frozen=True)
-class _Stmt:
-    line: int
-    text: str  # comments removed, string / dollar literals emptied, whitespace collapsed
-
-
-class _ScanError(ValueError):
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.offset = offset
-
-
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
-
-
-def _quote_end(text: str, i: int, quote_char: str, backslash: bool) -> int:
-    j = i + 1
-    while j < len(text):
-        c = text[j]
-        escaped = backslash and c == "\\"
-        if escaped or text.startswith(quote_char * 2, j):
-            j += 2
-        elif c == quote_char:
-            return j + 1
-        else:
-            j += 1
-    raise _ScanError("unterminated quoted string or identifier", i)
-
-
-def _block_comment_end(text: str, i: int) -> int:
-    depth, j = 0, i
-    while j < len(text):
-        if text.startswith("/*", j):
-            depth, j = depth + 1, j + 2
-        elif text.startswith("*/", j):
-            depth, j = depth - 1, j + 2
-            if depth == 0:
-                return j
-        else:
-            j += 1
-    raise _ScanError("unterminated /* comment", i)
-
-
-def _ident_char_before(text: str, i: int) -> bool:
-    return i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$")
-
-
-def _dollar_end(text: str, i: int) -> int | None:
-    m = _DOLLAR_TAG.match(text, i)
-    if m is None or _ident_char_before(text, i):
-        return None
-    end = text.find(m[0], m.end())
-    if end < 0:
-        raise _ScanError(f"unterminated dollar-quoted string {m[0]}", i)
-    return end + len(m[0])
-
-
-def _token(text: str, i: int) -> tuple[int, str] | None:
-    """A comment or quoted token at ``text[i]``: (its end, what stands in for it)."""
-    if text.startswith("--", i):
-        end = text.find("\n", i)
-        return (len(text) if end < 0 else end), " "
-    if text.startswith("/*", i):
-        return _block_comment_end(text, i), " "
-    c = text[i]
-    if c == "'":
-        e_string = text[i - 1 : i] in ("e", "E") and not _ident_char_before(text, i - 1)
-        return _quote_end(text, i, "'", e_string), "''"
-    if c == '"':
-        end = _quote_end(text, i, '"', False)
-        return end, text[i:end]
-    dollar_end = _dollar_end(text, i) if c == "$" else None
-    return None if dollar_end is None else (dollar_end, "$$")
-
-
-def _scan(text: str) -> list[_Stmt]:
-    """Split SQL into statements, ignoring ``;`` and keywords in comments and literals."""
-    stmts: list[_Stmt] = []
-    buf: list[str] = []
-    start: int | None = None
-    i = 0
-    while i < len(text):
-        token = _token(text, i)
-        if token is not None:
-            end, stand_in = token
-            start = i if start is None and stand_in.strip() else start
-            buf.append(stand_in)
-            i = end
-            continue
-        c = text[i]
-        if c == ";":
-            _flush(stmts, text, start, buf)
-            buf, start = [], None
-        else:
-            start = i if start is None and not c.isspace() else start
-            buf.append(c)
-        i += 1
-    _flush(stmts, text, start, buf)
-    return stmts
-
-
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
-
-
-def _flush(stmts: list[_Stmt], text: str, start: int | None, buf: list[str]) -> None:
-    if start is not None:
-        stmts.append(_Stmt(_line_of(text, start), " ".join("".join(buf).split())))
 
 
 # -- lint -------------------------------------------------------------------------------
@@ -439,7 +331,7 @@ def _created_here(created: set[tuple[str, ...]], table: tuple[str, ...]) -> bool
     return any(c[-1] == table[-1] and 1 in (len(c), len(table)) for c in created)
 
 
-def _index_problem(stmt: _Stmt, created: set[tuple[str, ...]]) -> str | None:
+def _index_problem(stmt: Scanned, created: set[tuple[str, ...]]) -> str | None:
     if not _CREATE_INDEX_START.match(stmt.text):
         return None
     m = _CREATE_INDEX.match(stmt.text)
@@ -454,7 +346,7 @@ def _index_problem(stmt: _Stmt, created: set[tuple[str, ...]]) -> str | None:
 
 
 def _statement_problem(
-    stmt: _Stmt, created: set[tuple[str, ...]], transactional: bool
+    stmt: Scanned, created: set[tuple[str, ...]], transactional: bool
 ) -> str | None:
     if problem := _index_problem(stmt, created):
         return problem
@@ -474,8 +366,8 @@ def _statement_problem(
 
 def _lint_sql(path: Path, text: str, transactional: bool, main: bool) -> list[LintProblem]:
     try:
-        stmts = _scan(text)
-    except _ScanError as exc:
+        stmts = split_statements(text)
+    except LexError as exc:
         return [LintProblem(path, _line_of(text, exc.offset), str(exc))]
     created: set[tuple[str, ...]] = set()
     problems = []
