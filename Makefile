@@ -34,9 +34,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-## make bench: benchmarks (not part of make test)
+## make bench: benchmarks against the peers (not part of make test), ~15 min on 2 cores
+## (BENCH_ARGS=--quick for tiny sizes). langchain-postgres goes in with --no-deps: it pins
+## pgvector<0.4, pgrecall needs >=0.4 (`pip check` lists that pin; it is harmless here).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --no-deps 'langchain-postgres==0.0.19'
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## make generate: regenerate the sync modules from their async sources
 generate:
