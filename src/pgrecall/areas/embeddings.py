@@ -22,8 +22,8 @@ from uuid import UUID
 import psycopg
 import pydantic
 from pgvector import Vector
-from psycopg.rows import class_row
 
+from .._db import model_row
 from ..errors import ValidationError, translate
 from ..models_knowledge import Embedding, EmbeddingModel
 from ..queries import Query, QueryError, check_text
@@ -238,7 +238,7 @@ class VectorArea(Area):
                 with conn.cursor() as cur:
                     cur.execute(knobs.sql, knobs.bind(params))
                 for query, row, step_params in steps:
-                    cursors.append(conn.cursor(row_factory=class_row(row)))
+                    cursors.append(conn.cursor(row_factory=model_row(row)))
                     cursors[-1].execute(query.sql, query.bind(step_params) or None)
                 return [cur.fetchall() for cur in cursors]
         except psycopg.Error as exc:
