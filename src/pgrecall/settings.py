@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -69,7 +68,3 @@ def libpq_url(url: str) -> str:
 def yoyo_url(url: str) -> str:
     """The URL as yoyo 9 wants it: ``postgresql+psycopg://`` (plain scheme needs psycopg2)."""
     return "postgresql+psycopg://" + _split_scheme(url)
-
-
-def env_url() -> str | None:
-    return os.environ.get("DATABASE_URL") or None
