@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,17 @@ from ..errors import ValidationError
 from ..models import check_object
 from ..queries import Queries, check_text
 
-__all__ = ["Area", "as_uuid", "check_limit", "jsonb", "opt_text"]
+__all__ = [
+    "MAX_INT",
+    "Area",
+    "as_uuid",
+    "check_aware",
+    "check_count",
+    "check_limit",
+    "jsonb",
+    "opt_text",
+    "opt_uuid",
+]
 
 
 class Area:
@@ -32,6 +43,29 @@ def as_uuid(value: UUID | str, what: str = "id") -> UUID:
         return UUID(str(value))
     except ValueError:
         raise ValidationError(f"{what} is not a UUID: {value!r}") from None
+
+
+MAX_INT = 2**31 - 1  # PostgreSQL integer
+
+
+def opt_uuid(value: UUID | str | None, what: str) -> UUID | None:
+    return None if value is None else as_uuid(value, what)
+
+
+def check_count(value: int | None, what: str) -> int | None:
+    """``None`` or an integer in ``0 .. 2**31 - 1``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        raise ValidationError(f"{what} must be an integer between 0 and {MAX_INT}")
+    return value
+
+
+def check_aware(value: datetime | None, what: str) -> datetime | None:
+    """``None`` or a timezone-aware datetime."""
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        raise ValidationError(f"{what} must be a timezone-aware datetime")
+    return value
 
 
 def jsonb(value: dict[str, Any] | None, what: str) -> Jsonb:

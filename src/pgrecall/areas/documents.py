@@ -11,8 +11,7 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models_knowledge import Document
 from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, jsonb, opt_text
-from .embeddings import opt_uuid
+from ._base import Area, as_uuid, check_limit, jsonb, opt_text, opt_uuid
 
 __all__ = ["Documents", "check_sha256"]
 

@@ -10,8 +10,7 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models_knowledge import Document
 from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
-from .embeddings_async import opt_uuid
+from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text, opt_uuid
 
 __all__ = ["AsyncDocuments", "check_sha256"]
 

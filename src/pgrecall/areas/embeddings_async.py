@@ -26,7 +26,7 @@ from .._db_async import model_row
 from ..errors import ValidationError, translate
 from ..models_knowledge import Embedding, EmbeddingModel
 from ..queries import Query, QueryError, check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text, opt_uuid
 
 if TYPE_CHECKING:
     import numpy as np
@@ -177,10 +177,6 @@ def check_unit(value: float, what: str, *, maximum: float = 1.0) -> float:
     return float(value)
 
 
-def opt_uuid(value: UUID | str | None, what: str) -> UUID | None:
-    return None if value is None else as_uuid(value, what)
-
-
 def check_model_name(name: str) -> str:
     if not isinstance(name, str) or not name:
         raise ValidationError("model must be non-empty text")
@@ -308,8 +304,14 @@ class AsyncEmbeddings(AsyncVectorArea):
         """Store one chunk and its vector (checked against the model's dimension)."""
         owners = _owners(document_id, analysis_id, memory_id)
         return await self._store(
-            self.q.add_embedding, opt_uuid(id, "id"), content, embedding, model, owners,
-            chunk_index=chunk_index, source=source,
+            self.q.add_embedding,
+            opt_uuid(id, "id"),
+            content,
+            embedding,
+            model,
+            owners,
+            chunk_index=chunk_index,
+            source=source,
         )
 
     async def upsert(
@@ -328,8 +330,14 @@ class AsyncEmbeddings(AsyncVectorArea):
         """Insert the chunk ``id``, or replace all its fields when it exists."""
         owners = _owners(document_id, analysis_id, memory_id)
         return await self._store(
-            self.q.upsert_embedding, as_uuid(id), content, embedding, model, owners,
-            chunk_index=chunk_index, source=source,
+            self.q.upsert_embedding,
+            as_uuid(id),
+            content,
+            embedding,
+            model,
+            owners,
+            chunk_index=chunk_index,
+            source=source,
         )
 
     async def _store(
@@ -402,9 +410,16 @@ class AsyncEmbeddings(AsyncVectorArea):
         doc, analysis, memory = owner["document_id"], owner["analysis_id"], owner["memory_id"]
         rows = [
             (
-                chunk_ids[i], doc, analysis, memory,
+                chunk_ids[i],
+                doc,
+                analysis,
+                memory,
                 _chunk_index(indexes[i], f"chunk_indexes[{i}]"),
-                texts[i], vectors[i], model, dims, jsonb(metas[i], f"sources[{i}]"),
+                texts[i],
+                vectors[i],
+                model,
+                dims,
+                jsonb(metas[i], f"sources[{i}]"),
             )
             for i in range(n)
         ]

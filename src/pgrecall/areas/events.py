@@ -14,8 +14,7 @@ from ..errors import ValidationError
 from ..models import check_object
 from ..models_ops import EVENT_LEVELS, Event, EventLevel, EventPartition, NewEvent, PartitionName
 from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, opt_text
-from .runs import check_count
+from ._base import Area, as_uuid, check_aware, check_count, check_limit, opt_text
 
 __all__ = ["MAX_MESSAGE", "Events", "check_event"]
 
@@ -29,12 +28,6 @@ STAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def _aware(value: datetime | None, what: str) -> datetime | None:
-    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
-        raise ValidationError(f"{what} must be a timezone-aware datetime")
-    return value
-
-
 def check_event(e: NewEvent) -> tuple[Any, ...]:
     """Validate an event; the row in the column order of ``copy_event_stage``."""
     if not e.type:
@@ -44,7 +37,7 @@ def check_event(e: NewEvent) -> tuple[Any, ...]:
     if e.request_id == "":
         raise ValidationError("request_id must be non-empty when given")
     return (
-        _aware(e.occurred_at, "occurred_at"),
+        check_aware(e.occurred_at, "occurred_at"),
         check_text(e.type, "type", max_len=200),
         opt_text(e.service, "service", 200),
         e.level,
@@ -164,8 +157,8 @@ class Events(Area):
             self.q.list_events,
             Event,
             tenant_id=self.t,
-            since=_aware(since, "since") or _FAR_PAST,
-            until=_aware(until, "until") or _FAR_FUTURE,
+            since=check_aware(since, "since") or _FAR_PAST,
+            until=check_aware(until, "until") or _FAR_FUTURE,
             type=opt_text(type, "type", 200),
             service=opt_text(service, "service", 200),
             levels=None if levels is None else list(levels),

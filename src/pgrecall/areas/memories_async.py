@@ -12,14 +12,13 @@ from ..errors import ValidationError
 from ..models import Message
 from ..models_knowledge import MEMORY_KINDS, Memory, MemoryContext, MemoryKind, RecalledMemory
 from ..queries import Query, check_text
-from ._base_async import as_uuid, check_limit, jsonb
+from ._base_async import MAX_INT, as_uuid, check_aware, check_limit, jsonb, opt_uuid
 from .embeddings_async import (
     AsyncVectorArea,
     VectorLike,
     check_unit,
     check_vector,
     for_dimensions,
-    opt_uuid,
 )
 from .search_async import DEFAULT_EF_SEARCH, DEFAULT_MAX_SCAN_TUPLES
 from .users_async import check_user_id
@@ -28,7 +27,6 @@ __all__ = ["DEFAULT_HALF_LIFE", "AsyncMemories"]
 
 MAX_MEMORY = 100_000  # characters
 DEFAULT_HALF_LIFE = timedelta(days=7)
-_MAX_INT = 2**31 - 1
 
 
 def _kind(kind: str) -> str:
@@ -53,12 +51,6 @@ def _content(content: str) -> str:
 
 def _opt_user(user_id: str | None) -> str | None:
     return None if user_id is None else check_user_id(user_id)
-
-
-def _when(value: datetime | None, what: str) -> datetime | None:
-    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
-        raise ValidationError(f"{what} must be a timezone-aware datetime")
-    return value
 
 
 def _seconds(value: timedelta, what: str) -> float:
@@ -104,7 +96,7 @@ class AsyncMemories(AsyncVectorArea):
             model=model if vector is not None else None,
             dimensions=dims,
             metadata=jsonb(metadata, "metadata"),
-            expires_at=_when(expires_at, "expires_at"),
+            expires_at=check_aware(expires_at, "expires_at"),
         )
         assert mem is not None  # INSERT ... RETURNING always returns the row
         return mem
@@ -143,7 +135,7 @@ class AsyncMemories(AsyncVectorArea):
             content=None if content is None else _content(content),
             kind=None if kind is None else _kind(kind),
             importance=None if importance is None else check_unit(importance, "importance"),
-            expires_at=_when(expires_at, "expires_at"),
+            expires_at=check_aware(expires_at, "expires_at"),
             metadata_patch=None if metadata_patch is None else jsonb(metadata_patch, "metadata"),
             embedding=vector,
             model=model if vector is not None else None,
@@ -244,8 +236,8 @@ class AsyncMemories(AsyncVectorArea):
         cid = as_uuid(conversation_id, "conversation_id")
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
             raise ValidationError("max_tokens must be an integer")
-        if not 0 <= max_tokens <= _MAX_INT:
-            raise ValidationError(f"max_tokens must be between 0 and {_MAX_INT}")
+        if not 0 <= max_tokens <= MAX_INT:
+            raise ValidationError(f"max_tokens must be between 0 and {MAX_INT}")
         window = dict(
             tenant_id=self.t,
             conversation_id=cid,

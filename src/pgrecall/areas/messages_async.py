@@ -8,20 +8,11 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models import ROLES, Message, Role
 from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+from ._base_async import AsyncArea, as_uuid, check_count, check_limit, jsonb, opt_text
 
 __all__ = ["MAX_CONTENT", "AsyncMessages", "MessageFields", "message_params"]
 
 MAX_CONTENT = 1_000_000  # characters; PostgreSQL's own limit is 1 GB
-_MAX_INT = 2**31 - 1
-
-
-def _count(value: int | None, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_INT:
-        raise ValidationError(f"{what} must be an integer between 0 and {_MAX_INT}")
-    return value
 
 
 class MessageFields(TypedDict, total=False):
@@ -62,11 +53,11 @@ def message_params(
         content=check_text(content, "content", max_len=MAX_CONTENT),
         thinking=opt_text(fields.get("thinking"), "thinking", MAX_CONTENT),
         metadata=jsonb(fields.get("metadata"), "metadata"),
-        token_count=_count(fields.get("token_count"), "token_count") or 0,
-        input_tokens=_count(fields.get("input_tokens"), "input_tokens"),
-        output_tokens=_count(fields.get("output_tokens"), "output_tokens"),
+        token_count=check_count(fields.get("token_count"), "token_count") or 0,
+        input_tokens=check_count(fields.get("input_tokens"), "input_tokens"),
+        output_tokens=check_count(fields.get("output_tokens"), "output_tokens"),
         model=opt_text(fields.get("model"), "model", 200),
-        latency_ms=_count(fields.get("latency_ms"), "latency_ms"),
+        latency_ms=check_count(fields.get("latency_ms"), "latency_ms"),
         request_id=opt_text(request_id, "request_id", 200),
         source=opt_text(fields.get("source"), "source", 200),
     )
@@ -117,7 +108,7 @@ class AsyncMessages(AsyncArea):
             Message,
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            after_seq=_count(after_seq, "after_seq"),
+            after_seq=check_count(after_seq, "after_seq"),
             limit=check_limit(limit),
         )
 
@@ -157,6 +148,6 @@ class AsyncMessages(AsyncArea):
             Message,
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            max_tokens=_count(max_tokens, "max_tokens"),
+            max_tokens=check_count(max_tokens, "max_tokens"),
             max_messages=check_limit(max_messages, 100_000),
         )

@@ -21,22 +21,12 @@ from ..models import check_json
 from ..models_knowledge import Document
 from ..models_ops import RUN_STATUSES, Run, RunStatus
 from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+from ._base_async import MAX_INT, AsyncArea, as_uuid, check_count, check_limit, jsonb, opt_text
 from .users_async import check_user_id
 
 __all__ = ["AsyncRuns", "check_count", "check_seconds"]
 
-_MAX_INT = 2**31 - 1
 MAX_ERROR = 100_000
-
-
-def check_count(value: int | None, what: str) -> int | None:
-    """``None`` or an integer in ``0 .. 2**31 - 1``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_INT:
-        raise ValidationError(f"{what} must be an integer between 0 and {_MAX_INT}")
-    return value
 
 
 def check_seconds(value: float, what: str) -> float:
@@ -95,7 +85,7 @@ class AsyncRuns(AsyncArea):
         """Queue a run (``pending``). With ``request_id`` a retry returns the first run."""
         if request_id == "":
             raise ValidationError("request_id must be non-empty when given")
-        if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > _MAX_INT:
+        if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > MAX_INT:
             raise ValidationError("priority must be a 32-bit integer")
         if check_count(max_attempts, "max_attempts") == 0:
             raise ValidationError("max_attempts must be at least 1")

@@ -14,14 +14,13 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models_knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
 from ..queries import check_text
-from ._base_async import as_uuid, check_limit, jsonb
+from ._base_async import as_uuid, check_limit, jsonb, opt_uuid
 from .embeddings_async import (
     AsyncVectorArea,
     VectorLike,
     check_model_name,
     check_unit,
     for_dimensions,
-    opt_uuid,
 )
 
 __all__ = ["DEFAULT_EF_SEARCH", "TEXT_CONFIGS", "AsyncSearch", "check_config", "check_query"]

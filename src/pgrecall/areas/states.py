@@ -16,13 +16,9 @@ from ..errors import ValidationError
 from ..models import check_json, check_object
 from ..models_ops import ConversationState
 from ..queries import check_text
-from ._base import Area, as_uuid, check_limit
+from ._base import Area, as_uuid, check_limit, opt_uuid
 
 __all__ = ["States"]
-
-
-def _opt_uuid(value: UUID | str | None, what: str) -> UUID | None:
-    return None if value is None else as_uuid(value, what)
 
 
 def _key(key: str) -> str:
@@ -42,8 +38,8 @@ class States(Area):
         return dict(
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            persona_id=_opt_uuid(persona_id, "persona_id"),
-            module_id=_opt_uuid(module_id, "module_id"),
+            persona_id=opt_uuid(persona_id, "persona_id"),
+            module_id=opt_uuid(module_id, "module_id"),
             key=_key(key),
         )
 
@@ -141,8 +137,8 @@ class States(Area):
             self.q.clear_states,
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            persona_id=_opt_uuid(persona_id, "persona_id"),
-            module_id=_opt_uuid(module_id, "module_id"),
+            persona_id=opt_uuid(persona_id, "persona_id"),
+            module_id=opt_uuid(module_id, "module_id"),
         )
 
     def list(
@@ -159,7 +155,7 @@ class States(Area):
             ConversationState,
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            persona_id=_opt_uuid(persona_id, "persona_id"),
-            module_id=_opt_uuid(module_id, "module_id"),
+            persona_id=opt_uuid(persona_id, "persona_id"),
+            module_id=opt_uuid(module_id, "module_id"),
             limit=check_limit(limit),
         )

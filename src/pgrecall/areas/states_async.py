@@ -15,13 +15,9 @@ from ..errors import ValidationError
 from ..models import check_json, check_object
 from ..models_ops import ConversationState
 from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit
+from ._base_async import AsyncArea, as_uuid, check_limit, opt_uuid
 
 __all__ = ["AsyncStates"]
-
-
-def _opt_uuid(value: UUID | str | None, what: str) -> UUID | None:
-    return None if value is None else as_uuid(value, what)
 
 
 def _key(key: str) -> str:
@@ -41,8 +37,8 @@ class AsyncStates(AsyncArea):
         return dict(
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            persona_id=_opt_uuid(persona_id, "persona_id"),
-            module_id=_opt_uuid(module_id, "module_id"),
+            persona_id=opt_uuid(persona_id, "persona_id"),
+            module_id=opt_uuid(module_id, "module_id"),
             key=_key(key),
         )
 
@@ -140,8 +136,8 @@ class AsyncStates(AsyncArea):
             self.q.clear_states,
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            persona_id=_opt_uuid(persona_id, "persona_id"),
-            module_id=_opt_uuid(module_id, "module_id"),
+            persona_id=opt_uuid(persona_id, "persona_id"),
+            module_id=opt_uuid(module_id, "module_id"),
         )
 
     async def list(
@@ -158,7 +154,7 @@ class AsyncStates(AsyncArea):
             ConversationState,
             tenant_id=self.t,
             conversation_id=as_uuid(conversation_id, "conversation_id"),
-            persona_id=_opt_uuid(persona_id, "persona_id"),
-            module_id=_opt_uuid(module_id, "module_id"),
+            persona_id=opt_uuid(persona_id, "persona_id"),
+            module_id=opt_uuid(module_id, "module_id"),
             limit=check_limit(limit),
         )
