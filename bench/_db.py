@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pgrecall import embedded, migrations
+from pgrecall import migrate as migrations
+from pgrecall.dev import embedded
 from pgrecall.settings import yoyo_url
 from pgrecall.testing import create_database
 

@@ -15,8 +15,8 @@ import time
 import psycopg
 
 import pgrecall
-from pgrecall.models import Message
-from pgrecall.resources import project_queries
+from pgrecall.models.core import Message
+from pgrecall.query.resources import project_queries
 
 from ._harness import Result, interleaved, median, percentile
 

@@ -45,7 +45,7 @@ import psycopg
 from psycopg import sql
 
 import pgrecall
-from pgrecall.models_ops import NewEvent
+from pgrecall.models.ops import NewEvent
 
 from ._harness import Result, median, percentile
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import psycopg
 
 import pgrecall
-from pgrecall.models import Conversation
-from pgrecall.resources import project_queries
+from pgrecall.models.core import Conversation
+from pgrecall.query.resources import project_queries
 
 from ._harness import Result, interleaved, median
 

@@ -38,7 +38,7 @@ from pgvector import Vector
 from psycopg import sql
 
 import pgrecall
-from pgrecall.models_knowledge import HybridHit, VectorHit
+from pgrecall.models.knowledge import HybridHit, VectorHit
 
 from . import data
 from ._harness import Result, interleaved, median, timed

@@ -23,14 +23,14 @@ import pytest
 from pydantic import BaseModel
 
 from pgrecall import Query, load_queries
-from pgrecall._check_expr import Call, Col, Lit, Ops, Sub, parse_expr
-from pgrecall._check_models import TypeExprError, resolve_type, row_shape
-from pgrecall._check_nulls import Null, PlanNulls
-from pgrecall._check_source import column_line, positional
-from pgrecall._check_types import PgType, Verdict, accepts
 from pgrecall.check import Severity, check_queries, run_check
+from pgrecall.check.expr import Call, Col, Lit, Ops, Sub, parse_expr
+from pgrecall.check.models import TypeExprError, resolve_type, row_shape
+from pgrecall.check.nulls import Null, PlanNulls
+from pgrecall.check.source import column_line, positional
+from pgrecall.check.types import PgType, Verdict, accepts
 from pgrecall.cli import main
-from pgrecall.models import Conversation, User
+from pgrecall.models.core import Conversation, User
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 _EXPECT = re.compile(r"--\s*expect:\s*(?P<codes>[a-z-]+(?:\s*,\s*[a-z-]+)*)\s*$")

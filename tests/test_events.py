@@ -8,7 +8,7 @@ import pytest
 
 import pgrecall
 from pgrecall import ValidationError
-from pgrecall.models_ops import NewEvent
+from pgrecall.models.ops import NewEvent
 
 Q_WHERE = pgrecall.Query.from_string(
     "where_is",

@@ -13,7 +13,7 @@ import pytest
 import pgrecall
 from pgrecall import ConflictError
 from pgrecall.cli import main
-from pgrecall.models_ops import NewEvent
+from pgrecall.models.ops import NewEvent
 from pgrecall.ops import export_tenant, import_tenant, purge_tenant
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import pgrecall
 from pgrecall.cli import main
-from pgrecall.health import health
+from pgrecall.ops.health import health
 
 
 def _closed_port_url() -> str:
@@ -62,7 +62,7 @@ def test_cli_health(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.slow
 def test_store_health_with_the_server_stopped() -> None:
-    from pgrecall import embedded
+    from pgrecall.dev import embedded
 
     home = Path(tempfile.mkdtemp(prefix="pgrecall-health-"))
     try:

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 import pgrecall
 from pgrecall import ConflictError, NotFoundError, Query, TenantMissingError, ValidationError
 from pgrecall.areas.embeddings import for_dimensions, uuid7
-from pgrecall.models_knowledge import Document
-from pgrecall.resources import project_queries
+from pgrecall.models.knowledge import Document
+from pgrecall.query.resources import project_queries
 
 MODEL = "mini"
 

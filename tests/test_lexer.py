@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgrecall._lexer import LexError, compile_sql, split_statements
+from pgrecall.query.lexer import LexError, compile_sql, split_statements
 
 # Pieces of SQL that must pass through unchanged (but for doubled %).
 _OPAQUE = st.one_of(

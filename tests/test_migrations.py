@@ -1,4 +1,4 @@
-"""pgrecall.migrations against a real PostgreSQL: lock, ledger, lint, INVALID indexes,
+"""pgrecall.migrate against a real PostgreSQL: lock, ledger, lint, INVALID indexes,
 dry run, rollback, status, and coexistence with plain ``yoyo apply``."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import psycopg
 import pytest
 import yoyo
 
-from pgrecall import migrations
+from pgrecall import migrate as migrations
 from pgrecall.errors import MigrationError
-from pgrecall.migrations import LOCK_KEYS, LintProblem, lint, migrate, rollback, status
-from pgrecall.resources import migrations_dir
+from pgrecall.migrate import LOCK_KEYS, LintProblem, lint, migrate, rollback, status
+from pgrecall.query.resources import migrations_dir
 from pgrecall.settings import libpq_url, yoyo_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ SLOW_IDS = ["0201_slow_table", "0202_slow_after"]
 CHILD = """
 import sys
 from pathlib import Path
-from pgrecall import migrations
+from pgrecall import migrate as migrations
 report = migrations.migrate(sys.argv[1], sources=[Path(sys.argv[2])], lock_timeout=30)
 print("applied:" + ",".join(report.applied), flush=True)
 """

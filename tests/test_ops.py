@@ -8,7 +8,7 @@ import pytest
 
 import pgrecall
 from pgrecall import ConfigurationError
-from pgrecall.models_ops import NewEvent
+from pgrecall.models.ops import NewEvent
 from pgrecall.ops import cleanup
 
 Q_AGE = pgrecall.Query.from_string(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgrecall import Kind, Query, QueryError, load_queries
-from pgrecall.resources import project_queries
+from pgrecall.query.resources import project_queries
 
 
 def write(tmp_path: Path, text: str, name: str = "q.sql") -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 import pgrecall
 from pgrecall import ConflictError, NotFoundError, ValidationError
-from pgrecall.models_ops import Run
+from pgrecall.models.ops import Run
 
 Q_STALE = pgrecall.Query.from_string(
     "age_heartbeat",

@@ -25,7 +25,7 @@ NASTY = [
 ]  # fmt: skip
 
 
-def seed_documents(s: pgrecall.Session) -> dict[str, pgrecall.models_knowledge.Document]:
+def seed_documents(s: pgrecall.Session) -> dict[str, pgrecall.models.Document]:
     c = s.conversations.create(user_id="u1")
     docs = {
         "title": s.documents.add("t.txt", title="Harbour cranes", conversation_id=c.id),

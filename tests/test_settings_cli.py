@@ -138,7 +138,7 @@ def test_wheel_ships_the_sql_and_migrates_outside_the_checkout(
     )
     env = {**os.environ, "PYTHONPATH": str(target), "DATABASE_URL": empty_db_url}
     code = (
-        "import pgrecall.cli, pgrecall.resources as r; print(r.sql_dir());"
+        "import pgrecall.cli, pgrecall.query.resources as r; print(r.sql_dir());"
         " pgrecall.cli.main(['migrate'])"
     )
     out = subprocess.run(

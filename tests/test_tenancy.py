@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import pgrecall
 from pgrecall import Query, TenantMissingError
-from pgrecall.resources import project_queries
+from pgrecall.query.resources import project_queries
 
 TENANTS = ["t0", "t1", "t2", "t3", "t4"]
 

@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from pgrecall.areas.embeddings import for_dimensions
-from pgrecall.resources import project_queries
+from pgrecall.query.resources import project_queries
 
 __all__ = [
     "chat_turn", "get_chunk", "get_message", "hybrid_search", "open_pool",

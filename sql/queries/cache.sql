@@ -1,5 +1,5 @@
 -- name: cache_get :one
--- @returns pgrecall.models_ops:CacheEntry
+-- @returns pgrecall.models:CacheEntry
 -- The live entry for :key, counting the hit. The counter row is locked with SKIP LOCKED:
 -- a read never waits for another transaction (a hit during such a wait is not counted).
 WITH entry AS (
@@ -25,14 +25,14 @@ SELECT e.tenant_id, e.key, e.value, e.expires_at,
 FROM entry AS e;
 
 -- name: cache_peek :one
--- @returns pgrecall.models_ops:CacheEntry
+-- @returns pgrecall.models:CacheEntry
 -- The entry for :key (live or expired) without counting a hit.
 SELECT tenant_id, key, value, expires_at, hits, last_hit_at, created_at, updated_at
 FROM pgrecall.cache
 WHERE tenant_id = :tenant_id AND key = :key;
 
 -- name: cache_set :one
--- @returns pgrecall.models_ops:CacheEntry
+-- @returns pgrecall.models:CacheEntry
 -- Store :value under :key for :ttl_s seconds (NULL: no expiry), replacing any entry;
 -- the hit counter starts again.
 INSERT INTO pgrecall.cache AS c (tenant_id, key, value, expires_at)
@@ -48,7 +48,7 @@ RETURNING c.tenant_id, c.key, c.value, c.expires_at, c.hits, c.last_hit_at, c.cr
           c.updated_at;
 
 -- name: cache_add :one
--- @returns pgrecall.models_ops:CacheEntry
+-- @returns pgrecall.models:CacheEntry
 -- Store :value under :key only if there is no live entry (an expired one is replaced).
 -- No row back: a live entry exists (the caller reads it).
 INSERT INTO pgrecall.cache AS c (tenant_id, key, value, expires_at)
@@ -81,7 +81,7 @@ DELETE FROM pgrecall.cache
 WHERE tenant_id = :tenant_id AND expires_at <= now();
 
 -- name: cache_stats :one
--- @returns pgrecall.models_ops:CacheStats
+-- @returns pgrecall.models:CacheStats
 -- Entries, expired entries, hits and stored bytes of the tenant's cache.
 SELECT count(*)::bigint AS entries,
        count(*) FILTER (WHERE expires_at <= now())::bigint AS expired,

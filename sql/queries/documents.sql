@@ -1,5 +1,5 @@
 -- name: add_document :one
--- @returns pgrecall.models_knowledge:Document
+-- @returns pgrecall.models:Document
 -- Store a document. With a sha256 already stored in this tenant nothing is inserted
 -- (documents_sha256_key) and no row comes back: the caller reads the existing one.
 INSERT INTO pgrecall.documents AS d
@@ -14,7 +14,7 @@ RETURNING d.tenant_id, d.id, d.filename, d.original_filename, d.storage_uri, d.s
           d.analysis_version, d.created_at, d.updated_at;
 
 -- name: get_document :one
--- @returns pgrecall.models_knowledge:Document
+-- @returns pgrecall.models:Document
 -- One document by id.
 SELECT tenant_id, id, filename, original_filename, storage_uri, size_bytes, mime_type, sha256,
        title, source, conversation_id, run_id, metadata, analysis_version, created_at, updated_at
@@ -22,7 +22,7 @@ FROM pgrecall.documents
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: get_document_by_sha256 :one
--- @returns pgrecall.models_knowledge:Document
+-- @returns pgrecall.models:Document
 -- The document with this content hash (index documents_sha256_key).
 SELECT tenant_id, id, filename, original_filename, storage_uri, size_bytes, mime_type, sha256,
        title, source, conversation_id, run_id, metadata, analysis_version, created_at, updated_at
@@ -30,7 +30,7 @@ FROM pgrecall.documents
 WHERE tenant_id = :tenant_id AND sha256 = :sha256;
 
 -- name: list_documents :many
--- @returns pgrecall.models_knowledge:Document
+-- @returns pgrecall.models:Document
 -- Documents newest first, filtered (each filter is skipped when NULL; metadata by
 -- containment, '{}' matches all) and keyset-paged on (created_at, id): pass the last
 -- row's values for the next page. Index: documents_created_idx (or the filter's index).
@@ -56,7 +56,7 @@ FROM pgrecall.documents
 WHERE tenant_id = :tenant_id;
 
 -- name: update_document :one
--- @returns pgrecall.models_knowledge:Document
+-- @returns pgrecall.models:Document
 -- Change title, source and metadata: NULL keeps a value; :metadata replaces the
 -- object, :metadata_patch is merged into it (top-level keys, jsonb ||). The trigger
 -- documents_search_vector refreshes the full-text lexemes.

@@ -1,5 +1,5 @@
 -- name: create_domain_set :one
--- @returns pgrecall.models_ops:DomainSet
+-- @returns pgrecall.models:DomainSet
 -- Create a domain set (name unique per tenant: domain_sets_name_key).
 INSERT INTO pgrecall.domain_sets AS d (tenant_id, name, description, domains, metadata, active)
 VALUES (:tenant_id, :name, :description, :domains, :metadata, :active)
@@ -7,21 +7,21 @@ RETURNING d.tenant_id, d.id, d.name, d.description, d.domains, d.metadata, d.act
           d.created_at, d.updated_at;
 
 -- name: get_domain_set :one
--- @returns pgrecall.models_ops:DomainSet
+-- @returns pgrecall.models:DomainSet
 -- One domain set by id.
 SELECT tenant_id, id, name, description, domains, metadata, active, created_at, updated_at
 FROM pgrecall.domain_sets
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: get_domain_set_by_name :one
--- @returns pgrecall.models_ops:DomainSet
+-- @returns pgrecall.models:DomainSet
 -- One domain set by name (constraint domain_sets_name_key).
 SELECT tenant_id, id, name, description, domains, metadata, active, created_at, updated_at
 FROM pgrecall.domain_sets
 WHERE tenant_id = :tenant_id AND name = :name;
 
 -- name: list_domain_sets :many
--- @returns pgrecall.models_ops:DomainSet
+-- @returns pgrecall.models:DomainSet
 -- The tenant's domain sets by name, active ones only unless :include_inactive.
 SELECT tenant_id, id, name, description, domains, metadata, active, created_at, updated_at
 FROM pgrecall.domain_sets
@@ -30,7 +30,7 @@ ORDER BY name
 LIMIT :limit;
 
 -- name: domain_sets_containing :many
--- @returns pgrecall.models_ops:DomainSet
+-- @returns pgrecall.models:DomainSet
 -- The domain sets that list :domain (index domain_sets_domains_idx).
 SELECT tenant_id, id, name, description, domains, metadata, active, created_at, updated_at
 FROM pgrecall.domain_sets
@@ -38,7 +38,7 @@ WHERE tenant_id = :tenant_id AND domains @> ARRAY[:domain::text]
 ORDER BY name;
 
 -- name: update_domain_set :one
--- @returns pgrecall.models_ops:DomainSet
+-- @returns pgrecall.models:DomainSet
 -- Change the given fields (NULL keeps; metadata is merged). :add and :remove edit the
 -- list in place (duplicates dropped, order kept); :domains replaces it.
 UPDATE pgrecall.domain_sets AS d

@@ -1,5 +1,5 @@
 -- name: declare_embedding_model :one
--- @returns pgrecall.models_knowledge:EmbeddingModel
+-- @returns pgrecall.models:EmbeddingModel
 -- Declare a model and its dimension (idempotent). For a name already declared the
 -- stored row comes back unchanged (except a new description), so the caller can see a
 -- dimension mismatch.
@@ -10,14 +10,14 @@ SET description = coalesce(EXCLUDED.description, m.description)
 RETURNING m.tenant_id, m.name, m.dimensions, m.description, m.created_at;
 
 -- name: get_embedding_model :one
--- @returns pgrecall.models_knowledge:EmbeddingModel
+-- @returns pgrecall.models:EmbeddingModel
 -- One declared model by name.
 SELECT tenant_id, name, dimensions, description, created_at
 FROM pgrecall.embedding_models
 WHERE tenant_id = :tenant_id AND name = :name;
 
 -- name: list_embedding_models :many
--- @returns pgrecall.models_knowledge:EmbeddingModel
+-- @returns pgrecall.models:EmbeddingModel
 -- The tenant's declared models, by name.
 SELECT tenant_id, name, dimensions, description, created_at
 FROM pgrecall.embedding_models
@@ -30,7 +30,7 @@ DELETE FROM pgrecall.embedding_models
 WHERE tenant_id = :tenant_id AND name = :name;
 
 -- name: add_embedding :one
--- @returns pgrecall.models_knowledge:Embedding
+-- @returns pgrecall.models:Embedding
 -- Store one chunk with its vector (:id NULL = a new UUID v7).
 INSERT INTO pgrecall.embeddings AS e
     (tenant_id, id, document_id, analysis_id, memory_id, chunk_index, content, embedding, model,
@@ -42,7 +42,7 @@ RETURNING e.tenant_id, e.id, e.document_id, e.analysis_id, e.memory_id, e.chunk_
           e.embedding, e.model, e.dimensions, e.source, e.created_at;
 
 -- name: upsert_embedding :one
--- @returns pgrecall.models_knowledge:Embedding
+-- @returns pgrecall.models:Embedding
 -- Insert a chunk, or replace every field of the chunk with this id.
 INSERT INTO pgrecall.embeddings AS e
     (tenant_id, id, document_id, analysis_id, memory_id, chunk_index, content, embedding, model,
@@ -126,7 +126,7 @@ SET document_id = EXCLUDED.document_id,
     source = EXCLUDED.source;
 
 -- name: get_embedding :one
--- @returns pgrecall.models_knowledge:Embedding
+-- @returns pgrecall.models:Embedding
 -- One chunk, vector included.
 SELECT tenant_id, id, document_id, analysis_id, memory_id, chunk_index, content, embedding, model,
        dimensions, source, created_at
@@ -134,7 +134,7 @@ FROM pgrecall.embeddings
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: document_chunks :many
--- @returns pgrecall.models_knowledge:Embedding
+-- @returns pgrecall.models:Embedding
 -- A document's chunks in order, vectors included (index embeddings_document_idx);
 -- :model NULL = every model.
 SELECT tenant_id, id, document_id, analysis_id, memory_id, chunk_index, content, embedding, model,

@@ -1,5 +1,5 @@
 -- name: log_event :one
--- @returns pgrecall.models_ops:Event
+-- @returns pgrecall.models:Event
 -- Log one event (routed to its day's partition, else to events_default).
 INSERT INTO pgrecall.events AS e
     (tenant_id, occurred_at, type, service, level, message, details, request_id,
@@ -51,7 +51,7 @@ SELECT :tenant_id, coalesce(occurred_at, now()), type, service, coalesce(level, 
 FROM staged;
 
 -- name: list_events :many
--- @returns pgrecall.models_ops:Event
+-- @returns pgrecall.models:Event
 -- A tenant's events in [:since, :until), newest first, optionally of one type / service /
 -- minimum level set, keyset-paged on (occurred_at, id). Partition pruning on occurred_at;
 -- index events_pkey, or events_type_idx with a type.
@@ -70,7 +70,7 @@ ORDER BY occurred_at DESC, id DESC
 LIMIT :limit;
 
 -- name: events_of_conversation :many
--- @returns pgrecall.models_ops:Event
+-- @returns pgrecall.models:Event
 -- A conversation's events in time order (index events_conversation_idx).
 SELECT tenant_id, id, occurred_at, type, service, level, message, details, request_id,
        conversation_id, user_id, run_id, duration_ms
@@ -80,7 +80,7 @@ ORDER BY occurred_at, id
 LIMIT :limit;
 
 -- name: events_of_request :many
--- @returns pgrecall.models_ops:Event
+-- @returns pgrecall.models:Event
 -- Everything logged under one request id, in time order (index events_request_idx).
 SELECT tenant_id, id, occurred_at, type, service, level, message, details, request_id,
        conversation_id, user_id, run_id, duration_ms
@@ -90,14 +90,14 @@ ORDER BY occurred_at, id
 LIMIT :limit;
 
 -- name: create_event_partitions :many
--- @returns pgrecall.models_ops:PartitionName
+-- @returns pgrecall.models:PartitionName
 -- Create the daily partitions of [:from_day, :from_day + :days) that are missing.
 -- @notnull name
 SELECT p AS name
 FROM pgrecall.create_event_partitions(:from_day, :days) AS p;
 
 -- name: drop_event_partitions :many
--- @returns pgrecall.models_ops:EventPartition
+-- @returns pgrecall.models:EventPartition
 -- Retention: drop the partitions of days before today - :keep_days (UTC), and delete
 -- the default partition's rows older than that. Owner only.
 -- @notnull name, row_count
@@ -105,7 +105,7 @@ SELECT partition_name AS name, day, row_count
 FROM pgrecall.drop_event_partitions(:keep_days);
 
 -- name: list_event_partitions :many
--- @returns pgrecall.models_ops:EventPartition
+-- @returns pgrecall.models:EventPartition
 -- The partitions of pgrecall.events with their day and estimated row count (all tenants).
 -- @all_tenants catalog only: no tenant data
 SELECT c.relname AS name,

@@ -1,5 +1,5 @@
 -- name: add_memory :one
--- @returns pgrecall.models_knowledge:Memory
+-- @returns pgrecall.models:Memory
 -- Store a memory; the user row is created on first use (when :user_id is given).
 WITH new_user AS (
     INSERT INTO pgrecall.users (tenant_id, user_id)
@@ -18,7 +18,7 @@ RETURNING m.tenant_id, m.id, m.user_id, m.conversation_id, m.persona_id, m.messa
           m.last_accessed_at, m.expires_at, m.created_at, m.updated_at;
 
 -- name: get_memory :one
--- @returns pgrecall.models_knowledge:Memory
+-- @returns pgrecall.models:Memory
 -- One memory by id (its vector is not returned).
 SELECT tenant_id, id, user_id, conversation_id, persona_id, message_id, kind, content, importance,
        model, dimensions, metadata, access_count, last_accessed_at, expires_at, created_at,
@@ -27,7 +27,7 @@ FROM pgrecall.memories
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: list_memories :many
--- @returns pgrecall.models_knowledge:Memory
+-- @returns pgrecall.models:Memory
 -- Memories newest first, filtered (NULL = any) and keyset-paged on (created_at, id).
 -- Expired memories are included. Index: memories_user_idx for a user's memories.
 SELECT tenant_id, id, user_id, conversation_id, persona_id, message_id, kind, content, importance,
@@ -44,7 +44,7 @@ ORDER BY created_at DESC, id DESC
 LIMIT :limit;
 
 -- name: update_memory :one
--- @returns pgrecall.models_knowledge:Memory
+-- @returns pgrecall.models:Memory
 -- Change a memory: NULL keeps a value; :metadata_patch is merged (jsonb ||). A new
 -- vector comes with its model and dimension.
 UPDATE pgrecall.memories AS m
@@ -63,7 +63,7 @@ RETURNING m.tenant_id, m.id, m.user_id, m.conversation_id, m.persona_id, m.messa
 
 -- name: recall_memories :many
 -- @notnull distance, relevance, recency, score
--- @returns pgrecall.models_knowledge:RecalledMemory
+-- @returns pgrecall.models:RecalledMemory
 -- @dims 384
 -- (384 is replaced by the model's dimension, as in search_vector.) The k memories to
 -- give the model: the :candidates nearest by cosine (HNSW memories_hnsw_<N>_idx,

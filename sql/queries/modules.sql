@@ -1,5 +1,5 @@
 -- name: create_module :one
--- @returns pgrecall.models_ops:Module
+-- @returns pgrecall.models:Module
 -- Create a module (name unique per tenant: modules_name_key).
 INSERT INTO pgrecall.modules AS m
     (tenant_id, name, description, content, type, trigger_pattern, script, execution_context,
@@ -12,7 +12,7 @@ RETURNING m.tenant_id, m.id, m.name, m.description, m.content, m.type, m.trigger
           m.metadata, m.created_at, m.updated_at;
 
 -- name: get_module :one
--- @returns pgrecall.models_ops:Module
+-- @returns pgrecall.models:Module
 -- One module by id.
 SELECT tenant_id, id, name, description, content, type, trigger_pattern, script,
        execution_context, requires_ai_inference, stage_priority, active, metadata,
@@ -21,7 +21,7 @@ FROM pgrecall.modules
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: get_module_by_name :one
--- @returns pgrecall.models_ops:Module
+-- @returns pgrecall.models:Module
 -- One module by name (constraint modules_name_key).
 SELECT tenant_id, id, name, description, content, type, trigger_pattern, script,
        execution_context, requires_ai_inference, stage_priority, active, metadata,
@@ -30,7 +30,7 @@ FROM pgrecall.modules
 WHERE tenant_id = :tenant_id AND name = :name;
 
 -- name: list_modules :many
--- @returns pgrecall.models_ops:Module
+-- @returns pgrecall.models:Module
 -- The tenant's modules in execution order, optionally of one stage; active ones only
 -- unless :include_inactive.
 SELECT tenant_id, id, name, description, content, type, trigger_pattern, script,
@@ -45,7 +45,7 @@ ORDER BY array_position(ARRAY['immediate', 'post_response', 'on_demand'], execut
 LIMIT :limit;
 
 -- name: update_module :one
--- @returns pgrecall.models_ops:Module
+-- @returns pgrecall.models:Module
 -- Change the given fields (NULL keeps the current value; metadata is merged;
 -- :clear_content sets content to NULL for a script-only module).
 UPDATE pgrecall.modules AS m

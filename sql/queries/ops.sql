@@ -1,5 +1,5 @@
 -- name: health_info :one
--- @returns pgrecall.health:_Info
+-- @returns pgrecall.ops.health:_Info
 -- What the health report says of the server (no tenant data: catalog and settings only).
 SELECT current_setting('server_version') AS server_version,
        current_database() AS database,

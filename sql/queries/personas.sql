@@ -1,5 +1,5 @@
 -- name: create_persona :one
--- @returns pgrecall.models_ops:Persona
+-- @returns pgrecall.models:Persona
 -- Create a persona (name unique per tenant: persona_name_key).
 INSERT INTO pgrecall.personas AS p
     (tenant_id, name, description, template, mode, loop_frequency, first_message, image_path,
@@ -11,7 +11,7 @@ RETURNING p.tenant_id, p.id, p.name, p.description, p.template, p.mode, p.loop_f
           p.first_message, p.image_path, p.active, p.metadata, p.created_at, p.updated_at;
 
 -- name: get_persona :one
--- @returns pgrecall.models_ops:Persona
+-- @returns pgrecall.models:Persona
 -- One persona by id.
 SELECT tenant_id, id, name, description, template, mode, loop_frequency, first_message,
        image_path, active, metadata, created_at, updated_at
@@ -19,7 +19,7 @@ FROM pgrecall.personas
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: get_persona_by_name :one
--- @returns pgrecall.models_ops:Persona
+-- @returns pgrecall.models:Persona
 -- One persona by name (constraint personas_name_key).
 SELECT tenant_id, id, name, description, template, mode, loop_frequency, first_message,
        image_path, active, metadata, created_at, updated_at
@@ -27,7 +27,7 @@ FROM pgrecall.personas
 WHERE tenant_id = :tenant_id AND name = :name;
 
 -- name: list_personas :many
--- @returns pgrecall.models_ops:Persona
+-- @returns pgrecall.models:Persona
 -- The tenant's personas by name, active ones only unless :include_inactive.
 SELECT tenant_id, id, name, description, template, mode, loop_frequency, first_message,
        image_path, active, metadata, created_at, updated_at
@@ -37,7 +37,7 @@ ORDER BY name
 LIMIT :limit;
 
 -- name: update_persona :one
--- @returns pgrecall.models_ops:Persona
+-- @returns pgrecall.models:Persona
 -- Change the given fields (NULL keeps the current value; metadata is merged).
 UPDATE pgrecall.personas AS p
 SET name = coalesce(:name, p.name),
@@ -72,7 +72,7 @@ DELETE FROM pgrecall.persona_modules
 WHERE tenant_id = :tenant_id AND persona_id = :persona_id AND module_id = :module_id;
 
 -- name: modules_of_persona :many
--- @returns pgrecall.models_ops:PersonaModule
+-- @returns pgrecall.models:PersonaModule
 -- A persona's modules in execution order: stage (immediate, post_response, on_demand),
 -- then stage_priority, then position. Only active modules unless :include_inactive;
 -- one stage only with :execution_context.

@@ -1,5 +1,5 @@
 -- name: create_run :one
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- Queue a run (status pending). The user row is created on first use. A request_id
 -- already used in the tenant inserts nothing: no row comes back and the caller reads
 -- the first run with get_run_by_request_id.
@@ -24,7 +24,7 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
           r.finished_at, r.updated_at, r.duration_ms;
 
 -- name: get_run :one
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- One run by id.
 SELECT tenant_id, id, kind, status, priority, input, output, error, provider, model,
        input_tokens, output_tokens, cost, request_id, trace_id, conversation_id, user_id,
@@ -34,7 +34,7 @@ FROM pgrecall.runs
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: get_run_by_request_id :one
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- The run created with this idempotency key (constraint runs_request_id_key).
 SELECT tenant_id, id, kind, status, priority, input, output, error, provider, model,
        input_tokens, output_tokens, cost, request_id, trace_id, conversation_id, user_id,
@@ -44,7 +44,7 @@ FROM pgrecall.runs
 WHERE tenant_id = :tenant_id AND request_id = :request_id;
 
 -- name: list_runs :many
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- Runs newest first, optionally of one kind / statuses / conversation / user,
 -- keyset-paged on (created_at, id). Index: runs_kind_created_idx, runs_conversation_idx.
 SELECT tenant_id, id, kind, status, priority, input, output, error, provider, model,
@@ -63,7 +63,7 @@ ORDER BY created_at DESC, id DESC
 LIMIT :limit;
 
 -- name: claim_next_run :one
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- A worker takes the next pending run of :kind (highest priority, then oldest) whose
 -- available_at has come: FOR UPDATE SKIP LOCKED, so concurrent workers never take the
 -- same run and never wait for each other. The trigger stamps started_at / heartbeat_at.
@@ -88,7 +88,7 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
           r.finished_at, r.updated_at, r.duration_ms;
 
 -- name: heartbeat_run :one
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- The worker holding a running run says it is alive. No row: not running, or held by
 -- another worker (it was requeued as stale and claimed again).
 UPDATE pgrecall.runs AS r
@@ -102,7 +102,7 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
           r.finished_at, r.updated_at, r.duration_ms;
 
 -- name: set_run_status :one
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- Move a run to :status, recording what is given (NULL keeps the current value).
 -- The trigger refuses an illegal move with PR409. With :worker_id, only the worker that
 -- holds the run may move it. With :retry, a failure goes back to pending (available again
@@ -133,7 +133,7 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
           r.finished_at, r.updated_at, r.duration_ms;
 
 -- name: requeue_stale_runs :many
--- @returns pgrecall.models_ops:Run
+-- @returns pgrecall.models:Run
 -- Stale-running recovery: runs whose worker has not heart-beaten for :stale_after_s
 -- seconds go back to pending (or to failed once max_attempts is spent). Index:
 -- runs_heartbeat_idx.
@@ -156,7 +156,7 @@ DELETE FROM pgrecall.runs
 WHERE tenant_id = :tenant_id AND id = :id;
 
 -- name: run_documents :many
--- @returns pgrecall.models_knowledge:Document
+-- @returns pgrecall.models:Document
 -- The files attached to a run: documents whose run_id is the run (index documents_run_idx).
 SELECT tenant_id, id, filename, original_filename, storage_uri, size_bytes, mime_type, sha256,
        title, source, conversation_id, run_id, metadata, analysis_version, created_at, updated_at

@@ -8,7 +8,7 @@ SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
        set_config('hnsw.max_scan_tuples', :max_scan_tuples::integer::text, true);
 
 -- name: search_text :many
--- @returns pgrecall.models_knowledge:DocumentHit
+-- @returns pgrecall.models:DocumentHit
 -- Documents matching the user's text (websearch_to_tsquery: quotes, OR, -word; any
 -- input is valid), best first by ts_rank over the weighted lexemes (title A, category
 -- and tags B, summary C, file name and metadata D), with a highlighted snippet of
@@ -38,7 +38,7 @@ LEFT JOIN pgrecall.analyses AS a
 ORDER BY h.rank DESC, h.id;
 
 -- name: search_chunks :many
--- @returns pgrecall.models_knowledge:ChunkHit
+-- @returns pgrecall.models:ChunkHit
 -- Chunks whose content matches the user's text, best first (ts_rank), with a
 -- highlighted snippet. Filters (NULL = any): model, documents, the documents of a
 -- conversation or with a metadata containment, chunk source containment ('{}' = any).
@@ -74,7 +74,7 @@ CROSS JOIN query
 ORDER BY h.rank DESC, h.id;
 
 -- name: search_vector :many
--- @returns pgrecall.models_knowledge:VectorHit
+-- @returns pgrecall.models:VectorHit
 -- @dims 384
 -- Written for 384 dimensions: the library replaces `vector(384)` and `dimensions = 384`
 -- with the model's dimension before running it, so that the cast and the literal match
@@ -108,7 +108,7 @@ FROM nearest
 ORDER BY distance, id;
 
 -- name: search_hybrid :many
--- @returns pgrecall.models_knowledge:HybridHit
+-- @returns pgrecall.models:HybridHit
 -- @dims 384
 -- (384 is replaced by the model's dimension, as in search_vector.) Reciprocal rank
 -- fusion in one statement: the best :candidates chunks by keyword (ts_rank) and by

@@ -1,5 +1,5 @@
 -- name: upsert_state :one
--- @returns pgrecall.models_ops:ConversationState
+-- @returns pgrecall.models:ConversationState
 -- Set the value of (conversation, persona, module, key), creating or replacing it in one
 -- statement (ON CONFLICT on conversation_states_key, NULLs equal): concurrent upserts
 -- never fail, the last one wins.
@@ -12,7 +12,7 @@ RETURNING s.tenant_id, s.id, s.conversation_id, s.persona_id, s.module_id, s.key
           s.created_at, s.updated_at;
 
 -- name: merge_state :one
--- @returns pgrecall.models_ops:ConversationState
+-- @returns pgrecall.models:ConversationState
 -- Merge the JSON object :value into the stored one (top-level keys; created when absent).
 -- Under the row lock of the upsert, so concurrent merges of different keys all survive.
 INSERT INTO pgrecall.conversation_states AS s
@@ -25,7 +25,7 @@ RETURNING s.tenant_id, s.id, s.conversation_id, s.persona_id, s.module_id, s.key
           s.created_at, s.updated_at;
 
 -- name: get_state :one
--- @returns pgrecall.models_ops:ConversationState
+-- @returns pgrecall.models:ConversationState
 -- The state of (conversation, persona, module, key); NULL persona / module match NULL.
 SELECT tenant_id, id, conversation_id, persona_id, module_id, key, value, created_at, updated_at
 FROM pgrecall.conversation_states
@@ -36,7 +36,7 @@ WHERE tenant_id = :tenant_id
   AND key = :key;
 
 -- name: list_states :many
--- @returns pgrecall.models_ops:ConversationState
+-- @returns pgrecall.models:ConversationState
 -- A conversation's states, optionally of one persona and/or module, by key
 -- (constraint conversation_states_key).
 SELECT tenant_id, id, conversation_id, persona_id, module_id, key, value, created_at, updated_at

@@ -1,5 +1,5 @@
 -- name: tenant_table_counts :many
--- @returns pgrecall.models_ops:TableCount
+-- @returns pgrecall.models:TableCount
 -- Rows of the tenant in every pgrecall table that has a tenant_id column (found in the
 -- catalog, so tables added by later migrations are counted too; row level security
 -- applies).
@@ -8,7 +8,7 @@ SELECT table_name, row_count
 FROM pgrecall.tenant_row_counts(:tenant_id);
 
 -- name: conversation_totals :many
--- @returns pgrecall.models_ops:ConversationTotals
+-- @returns pgrecall.models:ConversationTotals
 -- Message and token totals per conversation (one conversation, or a user's, or the
 -- tenant's), most tokens first.
 SELECT c.id AS conversation_id,
@@ -30,7 +30,7 @@ ORDER BY tokens DESC, c.id
 LIMIT :limit;
 
 -- name: model_usage :many
--- @returns pgrecall.models_ops:ModelUsage
+-- @returns pgrecall.models:ModelUsage
 -- Per model, the LLM calls recorded on messages in [:since, :until): calls, billed
 -- tokens and latency percentiles (p50, p95 of latency_ms).
 SELECT model,
@@ -48,7 +48,7 @@ GROUP BY model
 ORDER BY calls DESC, model;
 
 -- name: events_per_day :many
--- @returns pgrecall.models_ops:EventsPerDay
+-- @returns pgrecall.models:EventsPerDay
 -- Events per day (UTC) and type in [:since, :until), optionally of one type
 -- (partition pruning on occurred_at; index events_type_idx).
 SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, type, count(*)::bigint AS events
@@ -61,7 +61,7 @@ GROUP BY 1, 2
 ORDER BY 1, 2;
 
 -- name: run_outcomes :many
--- @returns pgrecall.models_ops:RunOutcome
+-- @returns pgrecall.models:RunOutcome
 -- Runs created in [:since, :until) by kind and status: count, tokens, cost and
 -- duration percentiles (index runs_kind_created_idx).
 SELECT kind,

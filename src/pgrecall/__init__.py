@@ -8,8 +8,6 @@ with pgrecall.connect(url) as store:
 
 from __future__ import annotations
 
-from ._db import DB
-from ._db_async import AsyncDB
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -20,10 +18,10 @@ from .errors import (
     TransientError,
     ValidationError,
 )
-from .models_ops import NewEvent
-from .queries import Kind, Queries, Query, QueryError, load_queries
-from .retry import retry
-from .retry_async import retry_async
+from .models import NewEvent
+from .query import DB, AsyncDB, Kind, Queries, Query, QueryError, load_queries
+from .query.retry import retry
+from .query.retry_async import retry_async
 from .session import Session
 from .session_async import AsyncSession
 from .settings import Settings

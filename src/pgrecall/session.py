@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ._db import DB
 from .areas.analyses import Analyses
 from .areas.cache import Cache
 from .areas.conversations import Conversations
@@ -26,20 +25,10 @@ from .areas.search import Search
 from .areas.states import States
 from .areas.stats import Stats
 from .areas.users import Users
-from .errors import TenantMissingError
-from .queries import Queries, check_text
+from .query.db import DB
+from .query.named import Queries
 
-__all__ = ["Session", "check_tenant"]
-
-MAX_TENANT_LEN = 200
-
-
-def check_tenant(tenant: str | None) -> str:
-    """A tenant id is non-empty text without NUL, at most 200 characters."""
-    if tenant is None or not isinstance(tenant, str) or not tenant.strip():
-        raise TenantMissingError("a tenant id is required (non-empty text)")
-    return check_text(tenant, "tenant id", max_len=MAX_TENANT_LEN)
-
+__all__ = ["Session"]
 
 class Session:
     """The areas of one tenant, sharing one transaction.

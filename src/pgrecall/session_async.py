@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ._db_async import AsyncDB
 from .areas.analyses_async import AsyncAnalyses
 from .areas.cache_async import AsyncCache
 from .areas.conversations_async import AsyncConversations
@@ -25,20 +24,10 @@ from .areas.search_async import AsyncSearch
 from .areas.states_async import AsyncStates
 from .areas.stats_async import AsyncStats
 from .areas.users_async import AsyncUsers
-from .errors import TenantMissingError
-from .queries import Queries, check_text
+from .query.db_async import AsyncDB
+from .query.named import Queries
 
-__all__ = ["AsyncSession", "check_tenant"]
-
-MAX_TENANT_LEN = 200
-
-
-def check_tenant(tenant: str | None) -> str:
-    """A tenant id is non-empty text without NUL, at most 200 characters."""
-    if tenant is None or not isinstance(tenant, str) or not tenant.strip():
-        raise TenantMissingError("a tenant id is required (non-empty text)")
-    return check_text(tenant, "tenant id", max_len=MAX_TENANT_LEN)
-
+__all__ = ["AsyncSession"]
 
 class AsyncSession:
     """The areas of one tenant, sharing one transaction.

@@ -21,20 +21,21 @@ from pgvector.psycopg import register_vector
 from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ._blocking import to_thread
-from ._db import DB, model_row
 from .areas.messages import MessageFields, message_params
+from .areas.validate import check_tenant
 from .errors import TransientError, translate
-from .models import Message
-from .queries import Queries
-from .resources import project_queries
-from .retry import retry
-from .session import Session, check_tenant
+from .models.core import Message
+from .query.blocking import to_thread
+from .query.db import DB, model_row
+from .query.named import Queries
+from .query.resources import project_queries
+from .query.retry import retry
+from .session import Session
 from .settings import Settings, yoyo_url
 
 if TYPE_CHECKING:
-    from .health import HealthReport
-    from .migrations import Report
+    from .migrate import Report
+    from .ops.health import HealthReport
 
 __all__ = ["Store", "connect"]
 
@@ -192,7 +193,7 @@ class Store:
 
     def health(self, *, check_migrations: bool = True) -> HealthReport:
         """Server, pool and migration health; never raises (``status: unhealthy``)."""
-        from .health import health
+        from .ops.health import health
 
         pool = dict(self.pool.get_stats())
         return to_thread(
@@ -201,7 +202,7 @@ class Store:
 
     def migrate(self, *, sources: list[Path] | None = None) -> Report:
         """Apply pending migrations (same files and ledger as ``yoyo apply``)."""
-        from . import migrations
+        from . import migrate as migrations
 
         url = yoyo_url(self.url)
         lock_timeout = self.settings.migrate_lock_timeout

@@ -20,20 +20,21 @@ from pgvector.psycopg import register_vector_async
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from ._blocking import to_thread_async
-from ._db_async import AsyncDB, model_row
 from .areas.messages_async import MessageFields, message_params
+from .areas.validate import check_tenant
 from .errors import TransientError, translate
-from .models import Message
-from .queries import Queries
-from .resources import project_queries
-from .retry_async import retry_async
-from .session_async import AsyncSession, check_tenant
+from .models.core import Message
+from .query.blocking import to_thread_async
+from .query.db_async import AsyncDB, model_row
+from .query.named import Queries
+from .query.resources import project_queries
+from .query.retry_async import retry_async
+from .session_async import AsyncSession
 from .settings import Settings, yoyo_url
 
 if TYPE_CHECKING:
-    from .health import HealthReport
-    from .migrations import Report
+    from .migrate import Report
+    from .ops.health import HealthReport
 
 __all__ = ["AsyncStore", "connect_async"]
 
@@ -191,7 +192,7 @@ class AsyncStore:
 
     async def health(self, *, check_migrations: bool = True) -> HealthReport:
         """Server, pool and migration health; never raises (``status: unhealthy``)."""
-        from .health import health
+        from .ops.health import health
 
         pool = dict(self.pool.get_stats())
         return await to_thread_async(
@@ -200,7 +201,7 @@ class AsyncStore:
 
     async def migrate(self, *, sources: list[Path] | None = None) -> Report:
         """Apply pending migrations (same files and ledger as ``yoyo apply``)."""
-        from . import migrations
+        from . import migrate as migrations
 
         url = yoyo_url(self.url)
         lock_timeout = self.settings.migrate_lock_timeout

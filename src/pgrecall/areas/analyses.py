@@ -10,10 +10,9 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from ..errors import ValidationError
-from ..models import check_json
-from ..models_knowledge import Analysis
-from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, opt_text
+from ..models.knowledge import Analysis
+from ._base import Area
+from .validate import as_uuid, check_json, check_limit, check_text, opt_text
 
 __all__ = ["Analyses"]
 

@@ -13,10 +13,9 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from ..errors import ValidationError
-from ..models import check_json
-from ..models_ops import CacheEntry, CacheStats
-from ..queries import check_text
+from ..models.ops import CacheEntry, CacheStats
 from ._base_async import AsyncArea
+from .validate import check_json, check_text
 
 __all__ = ["MAX_KEY", "MAX_TTL", "AsyncCache", "like_prefix"]
 

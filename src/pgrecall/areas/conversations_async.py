@@ -7,10 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ConflictError, ValidationError
-from ..models import STATUSES, Conversation, ConversationStatus
-from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb
+from ..models.core import STATUSES, Conversation, ConversationStatus
+from ._base_async import AsyncArea
 from .users_async import check_user_id
+from .validate import as_uuid, check_limit, check_text, jsonb
 
 __all__ = ["AsyncConversations"]
 

@@ -8,9 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_knowledge import Document
-from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text, opt_uuid
+from ..models.knowledge import Document
+from ._base_async import AsyncArea
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text, opt_uuid
 
 __all__ = ["AsyncDocuments", "check_sha256"]
 

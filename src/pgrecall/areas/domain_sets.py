@@ -9,10 +9,10 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_ops import DomainSet
-from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, jsonb, opt_text
+from ..models.ops import DomainSet
+from ._base import Area
 from .personas import check_name, opt_json
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["MAX_DOMAINS", "DomainSets", "normalize_domain"]
 

@@ -23,11 +23,12 @@ import psycopg
 import pydantic
 from pgvector import Vector
 
-from .._db import model_row
 from ..errors import ValidationError, translate
-from ..models_knowledge import Embedding, EmbeddingModel
-from ..queries import Query, QueryError, check_text
-from ._base import Area, as_uuid, check_limit, jsonb, opt_text, opt_uuid
+from ..models.knowledge import Embedding, EmbeddingModel
+from ..query.db import model_row
+from ..query.named import Query, QueryError
+from ._base import Area
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text, opt_uuid
 
 if TYPE_CHECKING:
     import numpy as np

@@ -22,11 +22,12 @@ import psycopg
 import pydantic
 from pgvector import Vector
 
-from .._db_async import model_row
 from ..errors import ValidationError, translate
-from ..models_knowledge import Embedding, EmbeddingModel
-from ..queries import Query, QueryError, check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text, opt_uuid
+from ..models.knowledge import Embedding, EmbeddingModel
+from ..query.db_async import model_row
+from ..query.named import Query, QueryError
+from ._base_async import AsyncArea
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text, opt_uuid
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,10 +10,17 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from ..errors import ValidationError
-from ..models import check_object
-from ..models_ops import EVENT_LEVELS, Event, EventLevel, EventPartition, NewEvent, PartitionName
-from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_aware, check_count, check_limit, opt_text
+from ..models.ops import EVENT_LEVELS, Event, EventLevel, EventPartition, NewEvent, PartitionName
+from ._base_async import AsyncArea
+from .validate import (
+    as_uuid,
+    check_aware,
+    check_count,
+    check_limit,
+    check_object,
+    check_text,
+    opt_text,
+)
 
 __all__ = ["MAX_MESSAGE", "AsyncEvents", "check_event"]
 

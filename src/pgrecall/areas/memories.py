@@ -10,19 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models import Message
-from ..models_knowledge import MEMORY_KINDS, Memory, MemoryContext, MemoryKind, RecalledMemory
-from ..queries import Query, check_text
-from ._base import MAX_INT, as_uuid, check_aware, check_limit, jsonb, opt_uuid
-from .embeddings import (
-    VectorArea,
-    VectorLike,
-    check_unit,
-    check_vector,
-    for_dimensions,
-)
+from ..models.core import Message
+from ..models.knowledge import MEMORY_KINDS, Memory, MemoryContext, MemoryKind, RecalledMemory
+from ..query.named import Query
+from .embeddings import VectorArea, VectorLike, check_unit, check_vector, for_dimensions
 from .search import DEFAULT_EF_SEARCH, DEFAULT_MAX_SCAN_TUPLES
 from .users import check_user_id
+from .validate import MAX_INT, as_uuid, check_aware, check_limit, check_text, jsonb, opt_uuid
 
 __all__ = ["DEFAULT_HALF_LIFE", "Memories"]
 

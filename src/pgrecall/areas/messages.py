@@ -7,9 +7,9 @@ from typing import Any, Required, TypedDict, Unpack
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models import ROLES, Message, Role
-from ..queries import check_text
-from ._base import Area, as_uuid, check_count, check_limit, jsonb, opt_text
+from ..models.core import ROLES, Message, Role
+from ._base import Area
+from .validate import as_uuid, check_count, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["MAX_CONTENT", "MessageFields", "Messages", "message_params"]
 
@@ -114,7 +114,7 @@ class Messages(Area):
         )
 
     def count_by_role(self, conversation_id: UUID | str) -> dict[str, int]:
-        from ..models import RoleCount
+        from ..models.core import RoleCount
 
         rows = self.db.many(
             self.q.count_messages_by_role,

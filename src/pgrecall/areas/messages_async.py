@@ -6,9 +6,9 @@ from typing import Any, Required, TypedDict, Unpack
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models import ROLES, Message, Role
-from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_count, check_limit, jsonb, opt_text
+from ..models.core import ROLES, Message, Role
+from ._base_async import AsyncArea
+from .validate import as_uuid, check_count, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["MAX_CONTENT", "AsyncMessages", "MessageFields", "message_params"]
 
@@ -113,7 +113,7 @@ class AsyncMessages(AsyncArea):
         )
 
     async def count_by_role(self, conversation_id: UUID | str) -> dict[str, int]:
-        from ..models import RoleCount
+        from ..models.core import RoleCount
 
         rows = await self.db.many(
             self.q.count_messages_by_role,

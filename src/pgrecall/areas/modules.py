@@ -7,10 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_ops import ExecutionContext, Module
-from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, jsonb, opt_text
+from ..models.ops import ExecutionContext, Module
+from ._base import Area
 from .personas import MAX_TEMPLATE, check_context, check_name, opt_json
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["Modules"]
 

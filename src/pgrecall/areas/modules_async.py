@@ -6,10 +6,10 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_ops import ExecutionContext, Module
-from ..queries import check_text
-from ._base_async import AsyncArea, as_uuid, check_limit, jsonb, opt_text
+from ..models.ops import ExecutionContext, Module
+from ._base_async import AsyncArea
 from .personas_async import MAX_TEMPLATE, check_context, check_name, opt_json
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["AsyncModules"]
 

@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_ops import EXECUTION_CONTEXTS, ExecutionContext, Persona, PersonaModule
-from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, jsonb, opt_text
+from ..models.ops import EXECUTION_CONTEXTS, ExecutionContext, Persona, PersonaModule
+from ._base import Area
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["MAX_TEMPLATE", "Personas", "check_context", "check_name", "opt_json"]
 

@@ -18,12 +18,20 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from ..errors import ConflictError, ValidationError
-from ..models import check_json
-from ..models_knowledge import Document
-from ..models_ops import RUN_STATUSES, Run, RunStatus
-from ..queries import check_text
-from ._base import MAX_INT, Area, as_uuid, check_count, check_limit, jsonb, opt_text
+from ..models.knowledge import Document
+from ..models.ops import RUN_STATUSES, Run, RunStatus
+from ._base import Area
 from .users import check_user_id
+from .validate import (
+    MAX_INT,
+    as_uuid,
+    check_count,
+    check_json,
+    check_limit,
+    check_text,
+    jsonb,
+    opt_text,
+)
 
 __all__ = ["Runs", "check_count", "check_seconds"]
 

@@ -13,9 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
-from ..queries import check_text
-from ._base import as_uuid, check_limit, jsonb, opt_uuid
+from ..models.knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
 from .embeddings import (
     VectorArea,
     VectorLike,
@@ -23,6 +21,7 @@ from .embeddings import (
     check_unit,
     for_dimensions,
 )
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_uuid
 
 __all__ = ["DEFAULT_EF_SEARCH", "TEXT_CONFIGS", "Search", "check_config", "check_query"]
 

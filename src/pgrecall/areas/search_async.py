@@ -12,9 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
-from ..queries import check_text
-from ._base_async import as_uuid, check_limit, jsonb, opt_uuid
+from ..models.knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
 from .embeddings_async import (
     AsyncVectorArea,
     VectorLike,
@@ -22,6 +20,7 @@ from .embeddings_async import (
     check_unit,
     for_dimensions,
 )
+from .validate import as_uuid, check_limit, check_text, jsonb, opt_uuid
 
 __all__ = ["DEFAULT_EF_SEARCH", "TEXT_CONFIGS", "AsyncSearch", "check_config", "check_query"]
 

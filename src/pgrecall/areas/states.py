@@ -13,10 +13,9 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from ..errors import ValidationError
-from ..models import check_json, check_object
-from ..models_ops import ConversationState
-from ..queries import check_text
-from ._base import Area, as_uuid, check_limit, opt_uuid
+from ..models.ops import ConversationState
+from ._base import Area
+from .validate import as_uuid, check_json, check_limit, check_object, check_text, opt_uuid
 
 __all__ = ["States"]
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_ops import ConversationTotals, EventsPerDay, ModelUsage, RunOutcome, TableCount
-from ._base import Area, as_uuid, check_limit, opt_text
+from ..models.ops import ConversationTotals, EventsPerDay, ModelUsage, RunOutcome, TableCount
+from ._base import Area
 from .users import check_user_id
+from .validate import as_uuid, check_limit, opt_text
 
 __all__ = ["Stats"]
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from ..errors import ValidationError
-from ..models_ops import ConversationTotals, EventsPerDay, ModelUsage, RunOutcome, TableCount
-from ._base_async import AsyncArea, as_uuid, check_limit, opt_text
+from ..models.ops import ConversationTotals, EventsPerDay, ModelUsage, RunOutcome, TableCount
+from ._base_async import AsyncArea
 from .users_async import check_user_id
+from .validate import as_uuid, check_limit, opt_text
 
 __all__ = ["AsyncStats"]
 

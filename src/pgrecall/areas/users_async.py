@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ValidationError
-from ..models import User
-from ..queries import check_text
-from ._base_async import AsyncArea, check_limit, jsonb, opt_text
+from ..models.core import User
+from ._base_async import AsyncArea
+from .validate import check_limit, check_text, jsonb, opt_text
 
 __all__ = ["AsyncUsers", "check_user_id"]
 

@@ -79,7 +79,7 @@ def open_server() -> Iterator[ServerHandle]:
         with PostgresContainer("pgvector/pgvector:pg18", driver=None) as pg:
             yield ServerHandle(pg.get_connection_url())
         return
-    from .. import embedded
+    from ..dev import embedded
 
     home = Path(tempfile.mkdtemp(prefix="pgrecall-test-"))
     version = int(os.environ.get("PGRECALL_TEST_PG_VERSION", "18"))

@@ -44,7 +44,7 @@ def template_db(pg_url: str) -> Iterator[str]:
     drop_database(pg_url, TEMPLATE)
     url = create_database(pg_url, prefix="tmp")
     name = _dbname(url)
-    from .. import migrations
+    from .. import migrate as migrations
 
     migrations.migrate(yoyo_url(url))
 

@@ -1,0 +1,143 @@
+"""Input validation shared by every area, the store and the operations.
+
+Each check raises :class:`pgrecall.ValidationError` (or :class:`TenantMissingError` for
+the tenant) naming the parameter, before any SQL is sent, and returns the value it
+accepted, so a call site reads ``tenant_id=self.t, title=check_text(title, "title")``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from ..errors import TenantMissingError, ValidationError
+
+__all__ = [
+    "MAX_INT",
+    "MAX_JSON_DEPTH",
+    "MAX_TENANT_LEN",
+    "as_uuid",
+    "check_aware",
+    "check_count",
+    "check_json",
+    "check_limit",
+    "check_object",
+    "check_tenant",
+    "check_text",
+    "jsonb",
+    "opt_text",
+    "opt_uuid",
+]
+
+
+def check_text(value: str, what: str, *, max_len: int | None = None) -> str:
+    """Reject text PostgreSQL cannot store (NUL) or that is not valid UTF-8."""
+    if "\x00" in value:
+        raise ValidationError(f"{what} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{what} is not valid UTF-8 (lone surrogate?)") from None
+    if max_len is not None and len(value) > max_len:
+        raise ValidationError(f"{what} is longer than {max_len} characters")
+    return value
+
+
+MAX_JSON_DEPTH = 64
+
+
+def check_json(value: Any, what: str, *, _depth: int = 0) -> Any:
+    """Reject what jsonb cannot hold: NUL in strings or keys, NaN / infinity, deep nesting."""
+    if _depth > MAX_JSON_DEPTH:
+        raise ValidationError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError(f"{what} contains a NUL character (jsonb cannot store it)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(f"{what} is not valid UTF-8 (lone surrogate?)") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(f"{what} contains {value} (not valid JSON)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValidationError(f"{what} has a non-text key {k!r}")
+            check_json(k, what, _depth=_depth + 1)
+            check_json(v, what, _depth=_depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            check_json(v, what, _depth=_depth + 1)
+    elif value is not None and not isinstance(value, (bool, int, float)):
+        raise ValidationError(f"{what} holds a {type(value).__name__}, not JSON")
+    return value
+
+
+def check_object(value: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    """A JSON object (dict), validated; ``None`` becomes ``{}``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object (dict), not {type(value).__name__}")
+    check_json(value, what)
+    return value
+
+
+def as_uuid(value: UUID | str, what: str = "id") -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise ValidationError(f"{what} is not a UUID: {value!r}") from None
+
+
+MAX_INT = 2**31 - 1  # PostgreSQL integer
+
+
+def opt_uuid(value: UUID | str | None, what: str) -> UUID | None:
+    return None if value is None else as_uuid(value, what)
+
+
+def check_count(value: int | None, what: str) -> int | None:
+    """``None`` or an integer in ``0 .. 2**31 - 1``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        raise ValidationError(f"{what} must be an integer between 0 and {MAX_INT}")
+    return value
+
+
+def check_aware(value: datetime | None, what: str) -> datetime | None:
+    """``None`` or a timezone-aware datetime."""
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        raise ValidationError(f"{what} must be a timezone-aware datetime")
+    return value
+
+
+def jsonb(value: dict[str, Any] | None, what: str) -> Jsonb:
+    return Jsonb(check_object(value, what))
+
+
+def opt_text(value: str | None, what: str, max_len: int = 10_000) -> str | None:
+    return None if value is None else check_text(value, what, max_len=max_len)
+
+
+def check_limit(limit: int, maximum: int = 10_000) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= maximum:
+        raise ValidationError(f"limit must be an integer between 1 and {maximum}")
+    return limit
+
+
+MAX_TENANT_LEN = 200
+
+
+def check_tenant(tenant: str | None) -> str:
+    """A tenant id is non-empty text without NUL, at most 200 characters."""
+    if tenant is None or not isinstance(tenant, str) or not tenant.strip():
+        raise TenantMissingError("a tenant id is required (non-empty text)")
+    return check_text(tenant, "tenant id", max_len=MAX_TENANT_LEN)

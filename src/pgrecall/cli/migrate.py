@@ -1,0 +1,91 @@
+"""The migration commands: ``pgrecall migrate | rollback | status | lint``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..settings import yoyo_url
+from .common import resolve_url
+
+__all__ = ["add_commands"]
+
+
+def _sources(args: argparse.Namespace) -> list[Path] | None:
+    return [Path(p) for p in args.source] if args.source else None
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .. import migrate as migrations
+
+    report = migrations.migrate(
+        yoyo_url(resolve_url(args)),
+        sources=_sources(args),
+        dry_run=args.dry_run,
+        lock_timeout=args.lock_timeout,
+    )
+    print(report.render())
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from .. import migrate as migrations
+
+    report = migrations.rollback(
+        yoyo_url(resolve_url(args)),
+        sources=_sources(args),
+        count=args.count,
+        dry_run=args.dry_run,
+        lock_timeout=args.lock_timeout,
+    )
+    print(report.render())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .. import migrate as migrations
+
+    states = migrations.status(yoyo_url(resolve_url(args)), sources=_sources(args))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in states], indent=2, default=str))
+    else:
+        for s in states:
+            when = s.applied_at.isoformat(timespec="seconds") if s.applied_at else ""
+            print(f"{s.state:<8} {s.id:<40} {when}")
+    return 1 if any(s.state in ("drifted", "missing") for s in states) else 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .. import migrate as migrations
+
+    problems = migrations.lint(_sources(args))
+    for p in problems:
+        print(p)
+    print(f"{len(problems)} problem(s)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register the migration commands on the CLI's subparsers."""
+
+    def add(name: str, fn: Any, text: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(fn=fn)
+        p.add_argument("--source", action="append", help="migrations directory (repeatable)")
+        return p
+
+    for name, fn, text in (
+        ("migrate", cmd_migrate, "apply pending migrations (advisory lock, checksum ledger)"),
+        ("rollback", cmd_rollback, "roll back the most recent migrations"),
+    ):
+        p = add(name, fn, text)
+        p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+        p.add_argument("--lock-timeout", type=float, default=60.0, help="seconds (default 60)")
+        if name == "rollback":
+            p.add_argument("--count", type=int, default=1, help="how many (default 1)")
+    st = add("status", cmd_status, "applied / pending / drifted / missing migrations")
+    st.add_argument("--json", action="store_true")
+    add("lint", cmd_lint, "check migration files against the project's rules")

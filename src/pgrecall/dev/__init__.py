@@ -1,0 +1,1 @@
+"""Development helpers: the embedded PostgreSQL (``pgrecall up``) and the demo."""

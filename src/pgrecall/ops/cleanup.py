@@ -1,0 +1,78 @@
+"""Retention: event partitions ahead and behind, expired cache and memories, old soft deletes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from ..areas.validate import check_tenant
+from ..errors import ConfigurationError, ValidationError
+from ..models.ops import EventPartition, PartitionName
+from .catalog import CleanupReport
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+__all__ = ["cleanup"]
+
+def cleanup(
+    store: Store,
+    *,
+    tenant: str | None = None,
+    events_days: int | None = 90,
+    deleted_days: int | None = 30,
+    ahead_days: int = 7,
+) -> CleanupReport:
+    """Retention in one call (run it daily, e.g. ``pgrecall cleanup`` from cron).
+
+    Creates event partitions for the next ``ahead_days`` days, drops those older than
+    ``events_days`` (``None`` keeps all), deletes expired cache entries and memories,
+    and purges conversations soft-deleted more than ``deleted_days`` days ago
+    (``None`` keeps them).
+
+    Without ``tenant`` it works on every tenant: partitions are dropped whole (the
+    table owner's job) and rows are deleted across tenants, which needs a role that
+    bypasses row level security (superuser or BYPASSRLS): :class:`ConfigurationError`
+    otherwise, before anything changes. With ``tenant``, only that tenant's rows go
+    (any role with the table privileges will do) and no partition is dropped.
+    """
+    for value, what in ((events_days, "events_days"), (deleted_days, "deleted_days")):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise ValidationError(f"{what} must be a whole number of days >= 0, or None")
+    tenant = None if tenant is None else check_tenant(tenant)
+    with store.transaction() as db:
+        q = store.queries
+        if tenant is None and not db.scalar(q.role_bypasses_rls, bool):
+            raise ConfigurationError(
+                "cleanup of every tenant needs a role that bypasses row level security "
+                "(superuser or BYPASSRLS); pass a tenant to clean up one tenant"
+            )
+        if tenant is not None:
+            db.execute(q.set_tenant, tenant_id=tenant)
+        created = db.many(
+            q.create_event_partitions,
+            PartitionName,
+            from_day=datetime.now(UTC).date(),
+            days=ahead_days + 1,
+        )
+        dropped: list[EventPartition] = []
+        if events_days is not None and tenant is None:  # partitions hold every tenant
+            dropped = db.many(q.drop_event_partitions, EventPartition, keep_days=events_days)
+        conversations = 0
+        if deleted_days is not None:
+            conversations = db.execute(
+                q.cleanup_deleted_conversations, tenant_id=tenant, days=deleted_days
+            )
+        return CleanupReport(
+            tenant=tenant,
+            partitions_created=[p.name for p in created],
+            partitions_dropped={p.name: p.row_count for p in dropped if p.day is not None},
+            events_deleted_from_default=sum(p.row_count for p in dropped if p.day is None),
+            cache_entries_expired=db.execute(q.cleanup_expired_cache, tenant_id=tenant),
+            conversations_purged=conversations,
+            memories_expired=db.execute(q.cleanup_expired_memories, tenant_id=tenant),
+        )
+
+

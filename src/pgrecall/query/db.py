@@ -1,0 +1,218 @@
+# Generated from db_async.py by tools/async_to_sync.py: do not edit.
+"""Run named queries on one connection: typed results, translated errors.
+
+This is the async source; ``_db.py`` is generated from it by
+``tools/async_to_sync.py`` (``make generate``) and checked by a test.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any, TypeVar, cast
+
+import psycopg
+import pydantic
+from psycopg import Connection, Cursor
+from psycopg.rows import BaseRowFactory, RowMaker, class_row, scalar_row
+
+from ..errors import NotFoundError, ValidationError, translate
+from .named import Kind, Query, QueryError
+
+__all__ = ["DB", "model_row"]
+
+T = TypeVar("T")
+logger = logging.getLogger("pgrecall.sql")
+_COPY_TARGET = re.compile(
+    r"^\s*copy\s+(?P<table>[\w.\"]+)\s*\((?P<cols>[^)]*)\)\s+from\s+stdin", re.I | re.S
+)
+
+
+def model_row(cls: type[T]) -> BaseRowFactory[T]:
+    """A psycopg row factory building ``cls`` from each row's columns by name.
+
+    For a pydantic model the row goes straight to its compiled validator (no
+    ``__init__`` keyword packing); any other class is called with the columns as
+    keyword arguments, like psycopg's ``class_row``.
+    """
+    factory: BaseRowFactory[T] = _model_row(cast(Hashable, cls))
+    return factory
+
+
+@cache
+def _model_row(cls: Any) -> BaseRowFactory[Any]:
+    if not (isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)):
+        return class_row(cls)
+    validate = cls.__pydantic_validator__.validate_python
+
+    def factory(cursor: Any) -> RowMaker[Any]:
+        names = [c.name for c in cursor.description or ()]
+
+        def make(values: Sequence[Any]) -> Any:
+            return validate(dict(zip(names, values, strict=True)))
+
+        return make
+
+    return factory
+
+
+def _expect(query: Query, *kinds: Kind) -> None:
+    if query.kind not in kinds:
+        want = " or ".join(":" + k.value for k in kinds)
+        raise QueryError(f"{query.where}: {query.name} is :{query.kind.value}, not {want}")
+
+
+class DB:
+    """A connection that runs :class:`~pgrecall.query.named.Query` objects.
+
+    Obtained from ``store.connection()`` / ``store.transaction()``, or wrapped around
+    any psycopg connection: ``DB(conn)``.
+    """
+
+    def __init__(self, conn: Connection[Any], *, echo: bool = False) -> None:
+        self.conn = conn
+        self.echo = echo
+
+    def _cursor(self, cur: Cursor[Any], query: Query, params: Mapping[str, Any]) -> None:
+        if self.echo:
+            logger.debug("%s %s", query.name, dict(params))
+        try:
+            cur.execute(query.sql, query.bind(params) or None)
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def one(self, query: Query, row: type[T], /, **params: Any) -> T | None:
+        """The first row mapped to ``row`` (a pydantic model or class), or ``None``."""
+        _expect(query, Kind.ONE)
+        with self.conn.cursor(row_factory=model_row(row)) as cur:
+            self._cursor(cur, query, params)
+            with _errors(query):
+                return cur.fetchone()
+
+    def get(self, query: Query, row: type[T], /, **params: Any) -> T:
+        """Like :meth:`one` but raises :class:`NotFoundError` when there is no row."""
+        found = self.one(query, row, **params)
+        if found is None:
+            detail = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "tenant_id")
+            raise NotFoundError(f"{query.name}: no row for {detail}")
+        return found
+
+    def many(self, query: Query, row: type[T], /, **params: Any) -> list[T]:
+        """Every row mapped to ``row``."""
+        _expect(query, Kind.MANY)
+        with self.conn.cursor(row_factory=model_row(row)) as cur:
+            self._cursor(cur, query, params)
+            with _errors(query):
+                return cur.fetchall()
+
+    def scalar(self, query: Query, typ: type[T], /, **params: Any) -> T:
+        """The first column of the first row; a missing row or NULL is an error."""
+        value = self.scalar_or_none(query, typ, **params)
+        if value is None:
+            raise NotFoundError(f"{query.name}: returned no value")
+        return value
+
+    def scalar_or_none(self, query: Query, typ: type[T], /, **params: Any) -> T | None:
+        """The first column of the first row, ``None`` for no row or NULL."""
+        _expect(query, Kind.SCALAR)
+        with self.conn.cursor(row_factory=scalar_row) as cur:
+            self._cursor(cur, query, params)
+            value = cur.fetchone()
+        if value is not None and isinstance(typ, type) and not isinstance(value, typ):
+            raise ValidationError(
+                f"{query.name}: returned {type(value).__name__}, expected {typ.__name__}"
+            )
+        return value
+
+    def execute(self, query: Query, /, **params: Any) -> int:
+        """Run an ``:exec`` statement; returns the row count."""
+        _expect(query, Kind.EXEC)
+        with self.conn.cursor() as cur:
+            self._cursor(cur, query, params)
+            return cur.rowcount
+
+    def stream(
+        self, query: Query, row: type[T], /, *, batch: int = 1000, **params: Any
+    ) -> Iterator[T]:
+        """Iterate a ``:many`` query through a server-side cursor (constant memory).
+
+        Must run inside a transaction (``store.transaction()``) or the cursor is
+        WITH HOLD for the duration of the iteration.
+        """
+        _expect(query, Kind.MANY)
+        name = f"pgrecall_{query.name}"
+        cur = self.conn.cursor(name, row_factory=model_row(row), withhold=self._outside_tx())
+        try:
+            cur.itersize = batch
+            self._cursor(cur, query, params)
+            with _errors(query):
+                for item in cur:
+                    yield item
+        finally:
+            cur.close()
+
+    def _outside_tx(self) -> bool:
+        return self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+    def copy(self, query: Query, rows: Iterable[Sequence[Any]]) -> int:
+        """Run a ``:copy`` statement (``COPY t (cols) FROM STDIN``), feeding ``rows``.
+
+        With ``(FORMAT BINARY)`` the column types are read from the catalog once.
+        PostgreSQL refuses ``COPY FROM`` into a table with row level security: copy into
+        a temporary table and move the rows with ``INSERT ... SELECT`` (as
+        ``s.embeddings.add_many`` does).
+        """
+        _expect(query, Kind.COPY)
+        types = self._copy_types(query) if b"binary" in query.sql.lower() else None
+        count = 0
+        try:
+            with self.conn.cursor() as cur, cur.copy(query.sql) as cp:
+                if types:
+                    cp.set_types(types)
+                for record in rows:
+                    cp.write_row(record)
+                    count += 1
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        return count
+
+    def _copy_types(self, query: Query) -> list[str]:
+        m = _COPY_TARGET.match(query.source)
+        if not m:
+            raise QueryError(f"{query.where}: {query.name}: binary COPY needs a column list")
+        cols = [c.strip().strip('"') for c in m.group("cols").split(",")]
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT a.attname, format_type(a.atttypid, NULL)"
+                " FROM pg_attribute a WHERE a.attrelid = %s::regclass"
+                " AND a.attnum > 0 AND NOT a.attisdropped",
+                (m.group("table"),),
+            )
+            found = dict(cur.fetchall())
+        missing = [c for c in cols if c not in found]
+        if missing:
+            raise QueryError(f"{query.where}: {query.name}: no column(s) {', '.join(missing)}")
+        return [found[c] for c in cols]
+
+    @contextmanager
+    def transaction(self) -> Iterator[DB]:
+        """A transaction (a savepoint when one is already open)."""
+        try:
+            with self.conn.transaction():
+                yield self
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+
+@contextmanager
+def _errors(query: Query) -> Iterator[None]:
+    """Translate driver and model errors raised while fetching ``query``'s rows."""
+    try:
+        yield
+    except pydantic.ValidationError as exc:
+        raise ValidationError(f"{query.name}: row does not fit its model: {exc}") from exc
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
