@@ -13,6 +13,8 @@ SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
 -- input is valid), best first by ts_rank over the weighted lexemes (title A, category
 -- and tags B, summary C, file name and metadata D), with a highlighted snippet of
 -- the title and the latest analysis summary. Index: documents_search_idx.
+-- `true /* filter */` is where the library splices a compiled metadata filter on
+-- d.metadata (pgrecall.query.filters; documents_metadata_idx serves containment).
 WITH query AS (
     SELECT websearch_to_tsquery(:config::regconfig, :q) AS tsq
 ),
@@ -24,6 +26,7 @@ hits AS (
       AND d.search_vector @@ query.tsq
       AND (:conversation_id::uuid IS NULL OR d.conversation_id = :conversation_id::uuid)
       AND d.metadata @> :metadata
+      AND true /* filter */
     ORDER BY rank DESC, d.id
     LIMIT :k
 )
@@ -42,7 +45,10 @@ ORDER BY h.rank DESC, h.id;
 -- Chunks whose content matches the user's text, best first (ts_rank), with a
 -- highlighted snippet. Filters (NULL = any): model, documents, the documents of a
 -- conversation or with a metadata containment, chunk source containment ('{}' = any).
--- Index: embeddings_search_idx.
+-- `true /* filter */` and `true /* document_filter */` are where the library splices
+-- compiled metadata filters (pgrecall.query.filters) on e.source and on the chunk's
+-- document's metadata; as written they filter nothing.
+-- Index: embeddings_search_idx (embeddings_source_idx for source containment).
 WITH query AS (
     SELECT websearch_to_tsquery(:config::regconfig, :q) AS tsq
 ),
@@ -55,6 +61,8 @@ hits AS (
       AND (:model::text IS NULL OR e.model = :model::text)
       AND (:document_ids::uuid[] IS NULL OR e.document_id = ANY(:document_ids::uuid[]))
       AND e.source @> :source
+      AND true /* filter */
+      AND true /* document_filter */
       AND ((:conversation_id::uuid IS NULL AND :document_metadata::jsonb IS NULL)
            OR e.document_id = ANY(ARRAY(
                SELECT d.id
@@ -92,6 +100,8 @@ WITH nearest AS MATERIALIZED (
       AND e.model = :model
       AND (:document_ids::uuid[] IS NULL OR e.document_id = ANY(:document_ids::uuid[]))
       AND e.source @> :source
+      AND true /* filter */
+      AND true /* document_filter */
       AND ((:conversation_id::uuid IS NULL AND :document_metadata::jsonb IS NULL)
            OR e.document_id = ANY(ARRAY(
                SELECT d.id
@@ -128,6 +138,8 @@ text_hits AS (
       AND e.model = :model
       AND (:document_ids::uuid[] IS NULL OR e.document_id = ANY(:document_ids::uuid[]))
       AND e.source @> :source
+      AND true /* filter */
+      AND true /* document_filter */
       AND ((:conversation_id::uuid IS NULL AND :document_metadata::jsonb IS NULL)
            OR e.document_id = ANY(ARRAY(
                SELECT d.id
@@ -150,6 +162,8 @@ vector_hits AS MATERIALIZED (
       AND e.model = :model
       AND (:document_ids::uuid[] IS NULL OR e.document_id = ANY(:document_ids::uuid[]))
       AND e.source @> :source
+      AND true /* filter */
+      AND true /* document_filter */
       AND ((:conversation_id::uuid IS NULL AND :document_metadata::jsonb IS NULL)
            OR e.document_id = ANY(ARRAY(
                SELECT d.id

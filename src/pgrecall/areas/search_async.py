@@ -3,6 +3,10 @@
 User text goes through ``websearch_to_tsquery`` (quotes, ``OR``, ``-word``; any input
 is valid). Vector searches run with pgvector 0.8 iterative HNSW scans, set for the
 session's transaction, so a filtered search returns ``k`` rows when ``k`` exist.
+
+``filter=`` takes a metadata filter (:mod:`pgrecall.query.filters`): on the document's
+``metadata`` in :meth:`AsyncSearch.text`, on the chunk's ``source`` (its metadata) in the
+chunk searches, where ``document_filter=`` filters on the chunk's document's metadata.
 """
 
 from __future__ import annotations
@@ -11,8 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from ..errors import ValidationError
 from ..models.knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
+from ..query.filters import Filter, Predicate, compile_filter, splice
+from ..query.named import Query
 from .embeddings_async import (
     AsyncVectorArea,
     VectorLike,
@@ -60,6 +68,34 @@ def _filters(
     )
 
 
+_IN_DOCUMENT = sql.SQL(
+    "EXISTS (SELECT 1 FROM pgrecall.documents AS fd"
+    " WHERE fd.tenant_id = e.tenant_id AND fd.id = e.document_id AND {})"
+)
+
+
+class _Filters:
+    """The compiled chunk filter (on ``e.source``) and document filter (on the metadata
+    of the chunk's document), checked before anything is sent."""
+
+    def __init__(self, filter: Filter | None, document_filter: Filter | None) -> None:
+        self.chunk = None
+        if filter is not None:
+            self.chunk = compile_filter(filter, sql.SQL("e.source"), prefix="filter_")
+        self.document = None
+        if document_filter is not None:
+            inner = compile_filter(document_filter, sql.SQL("fd.metadata"), prefix="doc_filter_")
+            self.document = Predicate(_IN_DOCUMENT.format(inner.sql), inner.params)
+        self.params: dict[str, Any] = {}
+        for p in (self.chunk, self.document):
+            self.params.update(p.params if p else {})
+
+    def apply(self, query: Query) -> Query:
+        """``query`` with the filters spliced in (after ``for_dimensions``, which caches
+        its result per statement text)."""
+        return splice(query, filter=self.chunk, document_filter=self.document)
+
+
 def _weight(value: float, what: str) -> float:
     return check_unit(value, what, maximum=1e6)
 
@@ -73,6 +109,7 @@ class AsyncSearch(AsyncVectorArea):
         config: TextConfig = "english",
         conversation_id: UUID | str | None = None,
         metadata: dict[str, Any] | None = None,
+        filter: Filter | None = None,
     ) -> list[DocumentHit]:
         """Documents matching ``q`` (title, file name, metadata and latest analysis),
         best first, each with a highlighted snippet (``<b>...</b>``, not HTML-escaped).
@@ -80,11 +117,16 @@ class AsyncSearch(AsyncVectorArea):
         ``config``: ``english`` (stemmed, stop words dropped: "runs" finds "running")
         or ``simple`` (words as typed, stop words kept; any language). The column holds
         both lexeme sets, so a ``simple`` word also matches an English stem equal to
-        it. Text with no searchable words returns ``[]``.
+        it. Text with no searchable words returns ``[]``. ``filter``: a metadata filter
+        on the document's ``metadata`` (:mod:`pgrecall.query.filters`).
         """
+        predicate = None
+        if filter is not None:
+            predicate = compile_filter(filter, sql.SQL("d.metadata"), prefix="filter_")
         return await self.db.many(
-            self.q.search_text,
+            splice(self.q.search_text, filter=predicate),
             DocumentHit,
+            **(predicate.params if predicate else {}),
             tenant_id=self.t,
             q=check_query(q),
             config=check_config(config),
@@ -104,11 +146,18 @@ class AsyncSearch(AsyncVectorArea):
         conversation_id: UUID | str | None = None,
         document_metadata: dict[str, Any] | None = None,
         source: dict[str, Any] | None = None,
+        filter: Filter | None = None,
+        document_filter: Filter | None = None,
     ) -> list[ChunkHit]:
-        """Chunks whose content matches ``q`` (keyword search), best first."""
+        """Chunks whose content matches ``q`` (keyword search), best first.
+
+        Filters as in :meth:`vector`.
+        """
+        filters = _Filters(filter, document_filter)
         return await self.db.many(
-            self.q.search_chunks,
+            filters.apply(self.q.search_chunks),
             ChunkHit,
+            **filters.params,
             tenant_id=self.t,
             q=check_query(q),
             config=check_config(config),
@@ -127,6 +176,8 @@ class AsyncSearch(AsyncVectorArea):
         conversation_id: UUID | str | None = None,
         document_metadata: dict[str, Any] | None = None,
         source: dict[str, Any] | None = None,
+        filter: Filter | None = None,
+        document_filter: Filter | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
         max_scan_tuples: int = DEFAULT_MAX_SCAN_TUPLES,
     ) -> list[VectorHit]:
@@ -134,12 +185,17 @@ class AsyncSearch(AsyncVectorArea):
 
         Filters: ``document_ids``, the documents of ``conversation_id`` or whose
         metadata contains ``document_metadata``, chunks whose ``source`` contains
-        ``source``. ``ef_search`` trades speed for recall; ``max_scan_tuples`` caps
-        how far an iterative scan goes to satisfy very selective filters.
+        ``source``; ``filter``: a metadata filter (:mod:`pgrecall.query.filters`) on the
+        chunk's ``source``, ``document_filter``: one on its document's ``metadata`` (a
+        chunk without a document never passes it). ``ef_search`` trades speed for
+        recall; ``max_scan_tuples`` caps how far an iterative scan goes to satisfy very
+        selective filters.
         """
+        filters = _Filters(filter, document_filter)
         vector, dims = await self.vector_for(embedding, model, "embedding")
-        query = for_dimensions(self.q.search_vector, dims)
+        query = filters.apply(for_dimensions(self.q.search_vector, dims))
         params = dict(
+            **filters.params,
             tenant_id=self.t,
             embedding=vector,
             model=model,
@@ -167,6 +223,8 @@ class AsyncSearch(AsyncVectorArea):
         conversation_id: UUID | str | None = None,
         document_metadata: dict[str, Any] | None = None,
         source: dict[str, Any] | None = None,
+        filter: Filter | None = None,
+        document_filter: Filter | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
         max_scan_tuples: int = DEFAULT_MAX_SCAN_TUPLES,
     ) -> list[HybridHit]:
@@ -177,12 +235,14 @@ class AsyncSearch(AsyncVectorArea):
         ``score``, both ranks (``None`` when absent from a list), the cosine
         distance and a highlighted snippet. Same filters as :meth:`vector`.
         """
+        filters = _Filters(filter, document_filter)
         vector, dims = await self.vector_for(embedding, model, "embedding")
         k = check_limit(k, 1000)
-        query = for_dimensions(self.q.search_hybrid, dims)
+        query = filters.apply(for_dimensions(self.q.search_hybrid, dims))
         if isinstance(rrf_k, bool) or not isinstance(rrf_k, int) or not 0 <= rrf_k <= 100_000:
             raise ValidationError("rrf_k must be an integer between 0 and 100000")
         params: dict[str, Any] = dict(
+            **filters.params,
             tenant_id=self.t,
             q=check_query(text),
             config=check_config(config),
