@@ -44,6 +44,7 @@ def _fill(store: pgrecall.Store, tenant: str) -> None:
             [NewEvent(type="old", occurred_at=datetime.now(UTC) - timedelta(days=500))]
         )
         s.cache.set("k", {"cached": True}, ttl=3600)
+        s.kv.mset("parents", [("doc:1", b"\x00\xffbytes"), ("doc:2", "é".encode())])
         s.domain_sets.create("std", ["iso.org"])
         doc = s.documents.add(filename="a.txt", title="A doc", run_id=run.id)
         s.analyses.add(doc.id, summary="about standards", tags=["iso"])

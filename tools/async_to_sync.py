@@ -43,6 +43,8 @@ NAMES = {
     "AsyncStates": "States",
     "AsyncDomainSets": "DomainSets",
     "AsyncStats": "Stats",
+    "AsyncReplicaRouter": "ReplicaRouter",
+    "AsyncKV": "KV",
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "aclose": "close",

@@ -16,6 +16,7 @@ from .areas.documents import Documents
 from .areas.domain_sets import DomainSets
 from .areas.embeddings import Embeddings
 from .areas.events import Events
+from .areas.kv import KV
 from .areas.memories import Memories
 from .areas.messages import Messages
 from .areas.modules import Modules
@@ -57,6 +58,7 @@ class Session:
         self.states = States(db, tenant, queries)
         self.domain_sets = DomainSets(db, tenant, queries)
         self.stats = Stats(db, tenant, queries)
+        self.kv = KV(db, tenant, queries)
 
     @contextmanager
     def savepoint(self) -> Iterator[Session]:

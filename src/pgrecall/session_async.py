@@ -15,6 +15,7 @@ from .areas.documents_async import AsyncDocuments
 from .areas.domain_sets_async import AsyncDomainSets
 from .areas.embeddings_async import AsyncEmbeddings
 from .areas.events_async import AsyncEvents
+from .areas.kv_async import AsyncKV
 from .areas.memories_async import AsyncMemories
 from .areas.messages_async import AsyncMessages
 from .areas.modules_async import AsyncModules
@@ -56,6 +57,7 @@ class AsyncSession:
         self.states = AsyncStates(db, tenant, queries)
         self.domain_sets = AsyncDomainSets(db, tenant, queries)
         self.stats = AsyncStats(db, tenant, queries)
+        self.kv = AsyncKV(db, tenant, queries)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[AsyncSession]:

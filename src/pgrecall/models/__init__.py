@@ -2,7 +2,8 @@
 
 ``core`` (users, conversations, messages), ``knowledge`` (documents, analyses,
 embeddings, search hits, memories) and ``ops`` (runs, events, cache, personas, modules,
-state, domain sets, stats). Every model is immutable and rejects unknown columns.
+state, domain sets, stats) and ``kv`` (the key-value store). Every model is immutable
+and rejects unknown columns.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .knowledge import (
     TextConfig,
     VectorHit,
 )
+from .kv import KVEntry, KVKey
 from .ops import (
     EVENT_LEVELS,
     EXECUTION_CONTEXTS,
@@ -84,6 +86,8 @@ __all__ = [
     "EventsPerDay",
     "ExecutionContext",
     "HybridHit",
+    "KVEntry",
+    "KVKey",
     "Memory",
     "MemoryContext",
     "MemoryKind",
