@@ -104,8 +104,10 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
 -- name: set_run_status :one
 -- @returns pgrecall.models:Run
 -- Move a run to :status, recording what is given (NULL keeps the current value).
--- The trigger refuses an illegal move with PR409. With :worker_id, only the worker that
--- holds the run may move it. With :retry, a failure goes back to pending (available again
+-- Only a move the status machine allows matches (the same pairs as the trigger, which
+-- refuses any other UPDATE with PR409); no row comes back otherwise, so a succeeded run
+-- is never "succeeded" again. With :worker_id, only the worker that holds the run may
+-- move it. With :retry, a failure goes back to pending (available again
 -- after :retry_delay_s seconds) while attempts < max_attempts.
 UPDATE pgrecall.runs AS r
 SET status = CASE WHEN :status = 'failed' AND :retry AND r.attempts < r.max_attempts
@@ -125,6 +127,10 @@ SET status = CASE WHEN :status = 'failed' AND :retry AND r.attempts < r.max_atte
     worker_id = CASE WHEN :status = 'running' THEN coalesce(:worker_id, r.worker_id)
                      ELSE r.worker_id END
 WHERE r.tenant_id = :tenant_id AND r.id = :id
+  AND (r.status, :status::text) IN (
+        ('pending', 'running'), ('pending', 'cancelled'),
+        ('running', 'succeeded'), ('running', 'failed'), ('running', 'cancelled'),
+        ('running', 'pending'), ('failed', 'pending'))
   AND (:worker_id::text IS NULL OR :status = 'running' OR r.worker_id = :worker_id::text)
 RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.error,
           r.provider, r.model, r.input_tokens, r.output_tokens, r.cost, r.request_id,

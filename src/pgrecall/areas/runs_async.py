@@ -35,6 +35,18 @@ from .validate import (
 __all__ = ["AsyncRuns", "check_count", "check_seconds"]
 
 MAX_ERROR = 100_000
+# The status machine (as in query set_run_status and trigger runs_before_update).
+_MOVES = frozenset(
+    {
+        ("pending", "running"),
+        ("pending", "cancelled"),
+        ("running", "succeeded"),
+        ("running", "failed"),
+        ("running", "cancelled"),
+        ("running", "pending"),
+        ("failed", "pending"),
+    }
+)
 
 
 def check_seconds(value: float, what: str) -> float:
@@ -204,8 +216,13 @@ class AsyncRuns(AsyncArea):
         if run is not None:
             return run
         current = await self.get(rid)  # NotFoundError when absent
+        if (current.status, status) not in _MOVES:
+            raise ConflictError(
+                f"run {rid} is {current.status}: cannot become {status}", sqlstate="PR409"
+            )
         raise ConflictError(
-            f"run {rid} is held by worker {current.worker_id}, not {worker_id}", sqlstate="PR409"
+            f"run {rid} is {current.status}, held by worker {current.worker_id}, not {worker_id}",
+            sqlstate="PR409",
         )
 
     async def start(self, id: UUID | str, *, worker_id: str | None = None) -> Run:
