@@ -38,6 +38,9 @@ RANKS: dict[str, int] = {
 #: The optional extras: only their own packages may import them.
 EXTRAS = {"fastapi", "starlette", "uvicorn", "langchain_core", "langchain", "llama_index"}
 EXTRA_UNITS = {"api", "integrations"}
+#: Same-rank imports allowed: the CLI's HTTP commands import the api inside the command
+#: functions (tests/test_api_cli.py checks that no module-level import does).
+LAZY_DOORS = {("cli", "api")}
 
 
 def unit_of(module: str) -> str:
@@ -120,7 +123,7 @@ def violations(path: Path) -> list[str]:
             other = unit_of(target)
             if other == me:
                 continue
-            if RANKS[other] >= RANKS[me]:
+            if RANKS[other] >= RANKS[me] and (me, other) not in LAZY_DOORS:
                 out.append(f"{path}:{line}: {me} (rank {RANKS[me]}) imports {target} "
                            f"({other}, rank {RANKS[other]})")
     return out

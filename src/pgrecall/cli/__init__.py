@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PgRecallError
+from .api import add_commands as add_api_commands
 from .check import add_commands as add_check_commands
 from .common import say
 from .migrate import add_commands as add_migrate_commands
@@ -27,6 +28,7 @@ COMMAND_GROUPS: list[Callable[[Any], None]] = [
     add_migrate_commands,
     add_check_commands,
     add_ops_commands,
+    add_api_commands,
 ]
 
 

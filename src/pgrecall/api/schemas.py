@@ -1,0 +1,300 @@
+"""Request bodies and shared types of the HTTP API.
+
+Responses are pgrecall's row models themselves (``pgrecall.models``). Requests are thin
+models whose field types are the row models' types (``Role``, ``MemoryKind``, ...) with the
+limits of pgrecall's validators written into the schema, so the OpenAPI says what the
+service accepts: text without NUL, the same maximum lengths, JSON without NUL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypeAliasType
+
+from pgrecall.models import EventLevel, MemoryKind, Role, TextConfig
+
+from .problems import ProblemError
+
+__all__ = [
+    "ClaimIn",
+    "ContextIn",
+    "ConversationIn",
+    "ConversationPatch",
+    "Cursor",
+    "EventIn",
+    "FailIn",
+    "Json",
+    "JsonObject",
+    "MessageIn",
+    "Page",
+    "RunIn",
+    "SucceedIn",
+    "WorkerIn",
+    "decode_cursor",
+    "encode_cursor",
+]
+
+NO_NUL = r"^[^\x00]*$"
+MAX_INT = 2**31 - 1
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
+def _text(max_len: int, min_len: int = 0) -> StringConstraints:
+    return StringConstraints(min_length=min_len, max_length=max_len, pattern=NO_NUL)
+
+
+# Text as pgrecall stores it: no NUL, and the validators' maximum lengths.
+Name = Annotated[str, _text(200, 1)]  # user ids, kinds, types, model names
+Short = Annotated[str, _text(200)]
+Title = Annotated[str, _text(1000)]
+LongText = Annotated[str, _text(100_000)]
+Content = Annotated[str, _text(1_000_000)]
+Key = Annotated[str, _text(1000)]
+JsonText = Annotated[str, StringConstraints(pattern=NO_NUL)]
+Json = TypeAliasType(
+    "Json",
+    "JsonText | int | float | bool | list[Json] | dict[Key, Json] | None",
+)
+JsonObject = dict[Key, Json]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass ``next_cursor`` as ``cursor`` for the next (null: the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Cursor(BaseModel):
+    """The position after the last item of a page (opaque to clients)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: datetime | None = None
+    id: UUID | None = None
+    seq: int | None = None
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = cursor.model_dump_json(exclude_none=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def bad_cursor() -> ProblemError:
+    return ProblemError(400, "cursor is not one this service returned")
+
+
+def decode_cursor(value: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        return Cursor.model_validate(json.loads(raw))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise bad_cursor() from exc
+
+
+# -- request bodies ----------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConversationIn(_Body):
+    user_id: Name
+    title: Title = ""
+    persona_id: UUID | None = None
+    llm_config: JsonObject | None = None
+    metadata: JsonObject | None = None
+
+
+class ConversationPatch(_Body):
+    title: Title
+
+
+class MessageIn(_Body):
+    role: Role
+    content: Content
+    thinking: Content | None = None
+    metadata: JsonObject | None = None
+    token_count: Count | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    model: Short | None = None
+    latency_ms: Count | None = None
+    source: Short | None = None
+
+
+class ContextIn(_Body):
+    """The context window with the memories relevant to ``embedding``."""
+
+    max_tokens: Count
+    max_messages: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    embedding: list[float] | None = None
+    model: Name | None = None
+    k: Annotated[int, Field(ge=1, le=1000)] = 5
+    user_id: Name | None = None
+    kinds: Annotated[list[MemoryKind], Field(min_length=1)] | None = None
+
+
+class RunIn(_Body):
+    kind: Name
+    input: Json = None
+    priority: Annotated[int, Field(ge=-32768, le=32767)] = 0
+    provider: Short | None = None
+    model: Short | None = None
+    trace_id: Short | None = None
+    conversation_id: UUID | None = None
+    user_id: Name | None = None
+    metadata: JsonObject | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=1000)] = 3
+
+
+class ClaimIn(_Body):
+    kind: Name
+    worker_id: Short | None = None
+
+
+class WorkerIn(_Body):
+    worker_id: Short | None = None
+
+
+class SucceedIn(_Body):
+    output: Json = None
+    worker_id: Short | None = None
+    provider: Short | None = None
+    model: Short | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    trace_id: Short | None = None
+
+
+class FailIn(_Body):
+    error: LongText
+    worker_id: Short | None = None
+    retry: bool = False
+    retry_delay: Annotated[float, Field(ge=0, le=86_400 * 365)] = 0.0
+    output: Json = None
+
+
+class EventIn(_Body):
+    type: Name
+    message: LongText | None = None
+    level: EventLevel = "info"
+    service: Short | None = None
+    details: JsonObject | None = None
+    request_id: Short | None = None
+    conversation_id: UUID | None = None
+    user_id: Name | None = None
+    run_id: UUID | None = None
+    duration_ms: Count | None = None
+
+
+Vector = Annotated[list[float], Field(min_length=1, max_length=16_000)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+K = Annotated[int, Field(ge=1, le=1000)]
+
+
+class DocumentIn(_Body):
+    filename: Annotated[str, _text(1000, 1)]
+    title: Title = ""
+    original_filename: Annotated[str, _text(1000)] | None = None
+    storage_uri: Annotated[str, _text(10_000)] | None = None
+    size_bytes: Annotated[int, Field(ge=0, lt=2**63)] | None = None
+    mime_type: Short | None = None
+    sha256: Sha256 | None = None
+    source: Short | None = None
+    conversation_id: UUID | None = None
+    run_id: UUID | None = None
+    metadata: JsonObject | None = None
+
+
+class DocumentPatch(_Body):
+    title: Title | None = None
+    source: Short | None = None
+    metadata_patch: JsonObject | None = None
+
+
+class AnalysisIn(_Body):
+    category: Short | None = None
+    summary: Content | None = None
+    tags: Annotated[list[Short], Field(max_length=200)] = []
+    raw_response: Json = None
+    provider: Short | None = None
+    model: Short | None = None
+    trace_id: Short | None = None
+
+
+class EmbeddingModelIn(_Body):
+    name: Name
+    dimensions: Annotated[int, Field(ge=1, le=16_000)]
+    description: Annotated[str, _text(10_000)] | None = None
+
+
+class EmbeddingIn(_Body):
+    content: Content
+    embedding: Vector
+    model: Name
+    document_id: UUID | None = None
+    chunk_index: Count = 0
+    source: JsonObject | None = None
+
+
+class _Filters(_Body):
+    conversation_id: UUID | None = None
+    document_ids: Annotated[list[UUID], Field(max_length=1000)] | None = None
+    document_metadata: JsonObject | None = None
+    source: JsonObject | None = None
+
+
+class TextSearchIn(_Body):
+    q: Annotated[str, _text(10_000)]
+    k: K = 10
+    config: TextConfig = "english"
+    conversation_id: UUID | None = None
+    metadata: JsonObject | None = None
+
+
+class VectorSearchIn(_Filters):
+    embedding: Vector
+    model: Name
+    k: K = 10
+
+
+class HybridSearchIn(_Filters):
+    text: Annotated[str, _text(10_000)]
+    embedding: Vector
+    model: Name
+    k: K = 10
+    config: TextConfig = "english"
+    text_weight: Annotated[float, Field(ge=0, le=1e6)] = 1.0
+    vector_weight: Annotated[float, Field(ge=0, le=1e6)] = 1.0
+
+
+class MemoryIn(_Body):
+    content: Annotated[str, _text(100_000, 1)]
+    kind: MemoryKind = "fact"
+    importance: Annotated[float, Field(ge=0, le=1)] = 0.5
+    user_id: Name | None = None
+    conversation_id: UUID | None = None
+    embedding: Vector | None = None
+    model: Name | None = None
+    metadata: JsonObject | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class RecallIn(_Body):
+    embedding: Vector
+    model: Name
+    k: K = 5
+    user_id: Name | None = None
+    conversation_id: UUID | None = None
+    kinds: Annotated[list[MemoryKind], Field(min_length=1)] | None = None
