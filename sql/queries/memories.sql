@@ -71,7 +71,7 @@ RETURNING m.tenant_id, m.id, m.user_id, m.conversation_id, m.persona_id, m.messa
 -- pass the filters (NULL = any; :user_of_conversation = the user who owns that
 -- conversation), rescored as
 --   :w_relevance * (1 - cosine distance) + :w_importance * importance
---   + :w_recency * 0.5 ^ (age / :half_life_seconds)
+--   + :w_recency * 0.5 ^ (age / :half_life_seconds)   (0 once that would underflow)
 -- where age counts from the last access (else creation). The returned memories get
 -- access_count + 1 and last_accessed_at = now() in the same statement.
 WITH candidates AS MATERIALIZED (
@@ -94,11 +94,15 @@ WITH candidates AS MATERIALIZED (
 ),
 scored AS (
     SELECT c.id, c.distance, 1 - c.distance AS relevance,
-           power(0.5, greatest(extract(epoch FROM now() - coalesce(m.last_accessed_at, m.created_at))::float8, 0)
-                      / :half_life_seconds::float8) AS recency,
+           -- 0.5 ^ 1000 is 1e-301: past that it is 0 (power() would underflow, 22003)
+           CASE WHEN a.halvings < 1000 THEN power(0.5, a.halvings) ELSE 0 END AS recency,
            m.importance
     FROM candidates AS c
     JOIN pgrecall.memories AS m ON m.tenant_id = :tenant_id AND m.id = c.id
+    CROSS JOIN LATERAL (
+        SELECT greatest(extract(epoch FROM now() - coalesce(m.last_accessed_at, m.created_at))::float8, 0)
+               / :half_life_seconds::float8 AS halvings
+    ) AS a
 ),
 top AS (
     SELECT id, distance, relevance, recency,
