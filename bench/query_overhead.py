@@ -49,6 +49,6 @@ def run(url: str, *, quick: bool = False) -> list[Result]:
             values={"raw psycopg": raw_us, "pgrecall": named_us},
             ratio=named_us / raw_us,
             baseline="raw psycopg",
-            target="≤ 1.15×",
+            target="≤ 1.10×",
         )
     ]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
 
 import psycopg
 import pydantic
 from psycopg import AsyncConnection, AsyncCursor
-from psycopg.rows import BaseRowFactory, RowMaker, class_row, scalar_row
+from psycopg.rows import BaseRowFactory, RowMaker, scalar_row
 
 from ..errors import NotFoundError, ValidationError, translate
 from .named import Kind, Query, QueryError
@@ -36,26 +36,74 @@ def model_row(cls: type[T]) -> BaseRowFactory[T]:
     For a pydantic model the row goes straight to its compiled validator (no
     ``__init__`` keyword packing); any other class is called with the columns as
     keyword arguments, like psycopg's ``class_row``.
+
+    The column names are read once per result, from the raw result (``fname``),
+    not from ``cursor.description`` (which builds a ``Column`` object per column
+    on every call); the row maker for a set of names is built once and reused, so
+    a statement whose columns change (``SELECT *`` after ``ALTER TABLE``) gets a
+    maker for its new names.
     """
     factory: BaseRowFactory[T] = _model_row(cast(Hashable, cls))
+    _FACTORIES[cls] = factory
     return factory
+
+
+_FACTORIES: dict[Any, BaseRowFactory[Any]] = {}  # model_row by class: one lookup per call
+
+
+_MAX_SHAPES = 256  # row makers cached per class; a class sees a handful of shapes
 
 
 @cache
 def _model_row(cls: Any) -> BaseRowFactory[Any]:
-    if not (isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)):
-        return class_row(cls)
-    validate = cls.__pydantic_validator__.validate_python
+    if isinstance(cls, type) and issubclass(cls, pydantic.BaseModel):
+        validate = cls.__pydantic_validator__.validate_python
+
+        def build(names: tuple[str, ...]) -> RowMaker[Any]:
+            return lambda values: validate(dict(zip(names, values, strict=False)))
+
+    else:
+
+        def build(names: tuple[str, ...]) -> RowMaker[Any]:
+            return lambda values: cls(**dict(zip(names, values, strict=False)))
+
+    # names and values come from one result: zip(strict=False) never drops a column
+    makers: dict[tuple[bytes | None, ...], RowMaker[Any]] = {}
+    last: list[Any] = [None, None]  # the shape seen last: compared before any hashing
 
     def factory(cursor: Any) -> RowMaker[Any]:
-        names = [c.name for c in cursor.description or ()]
-
-        def make(values: Sequence[Any]) -> Any:
-            return validate(dict(zip(names, values, strict=True)))
-
+        res = cursor.pgresult
+        if res is None:
+            return _no_row
+        key = tuple([res.fname(i) for i in range(res.nfields)])
+        seen = last[0], last[1]
+        if key == seen[0]:
+            return cast(RowMaker[Any], seen[1])
+        make = makers.get(key)
+        if make is None:
+            make = build(_decode(key, cursor))
+            if not _ascii(key):  # other bytes decode per connection encoding: not cached
+                return make
+            if len(makers) >= _MAX_SHAPES:
+                makers.clear()
+            makers[key] = make
+        last[:] = key, make
         return make
 
     return factory
+
+
+def _ascii(key: tuple[bytes | None, ...]) -> bool:
+    return all(name is None or name.isascii() for name in key)
+
+
+def _decode(key: tuple[bytes | None, ...], cursor: Any) -> tuple[str, ...]:
+    encoding = cursor.connection.info.encoding
+    return tuple("" if name is None else name.decode(encoding) for name in key)
+
+
+def _no_row(values: Sequence[Any]) -> Any:
+    raise psycopg.ProgrammingError("the statement returned no result")
 
 
 def _expect(query: Query, *kinds: Kind) -> None:
@@ -85,11 +133,15 @@ class AsyncDB:
 
     async def one(self, query: Query, row: type[T], /, **params: Any) -> T | None:
         """The first row mapped to ``row`` (a pydantic model or class), or ``None``."""
-        _expect(query, Kind.ONE)
-        async with self.conn.cursor(row_factory=model_row(row)) as cur:
+        if query.kind is not Kind.ONE:
+            _expect(query, Kind.ONE)
+        factory = _FACTORIES.get(row) or model_row(row)
+        async with self.conn.cursor(row_factory=factory) as cur:
             await self._cursor(cur, query, params)
-            with _errors(query):
+            try:
                 return await cur.fetchone()
+            except (pydantic.ValidationError, psycopg.Error) as exc:
+                raise _fetch_error(query, exc) from exc
 
     async def get(self, query: Query, row: type[T], /, **params: Any) -> T:
         """Like :meth:`one` but raises :class:`NotFoundError` when there is no row."""
@@ -101,11 +153,15 @@ class AsyncDB:
 
     async def many(self, query: Query, row: type[T], /, **params: Any) -> list[T]:
         """Every row mapped to ``row``."""
-        _expect(query, Kind.MANY)
-        async with self.conn.cursor(row_factory=model_row(row)) as cur:
+        if query.kind is not Kind.MANY:
+            _expect(query, Kind.MANY)
+        factory = _FACTORIES.get(row) or model_row(row)
+        async with self.conn.cursor(row_factory=factory) as cur:
             await self._cursor(cur, query, params)
-            with _errors(query):
+            try:
                 return await cur.fetchall()
+            except (pydantic.ValidationError, psycopg.Error) as exc:
+                raise _fetch_error(query, exc) from exc
 
     async def scalar(self, query: Query, typ: type[T], /, **params: Any) -> T:
         """The first column of the first row; a missing row or NULL is an error."""
@@ -147,9 +203,11 @@ class AsyncDB:
         try:
             cur.itersize = batch
             await self._cursor(cur, query, params)
-            with _errors(query):
+            try:
                 async for item in cur:
                     yield item
+            except (pydantic.ValidationError, psycopg.Error) as exc:
+                raise _fetch_error(query, exc) from exc
         finally:
             await cur.close()
 
@@ -206,12 +264,9 @@ class AsyncDB:
             raise translate(exc) from exc
 
 
-@contextmanager
-def _errors(query: Query) -> Iterator[None]:
-    """Translate driver and model errors raised while fetching ``query``'s rows."""
-    try:
-        yield
-    except pydantic.ValidationError as exc:
-        raise ValidationError(f"{query.name}: row does not fit its model: {exc}") from exc
-    except psycopg.Error as exc:
-        raise translate(exc) from exc
+def _fetch_error(query: Query, exc: Exception) -> Exception:
+    """The pgrecall error for a driver or model error raised fetching ``query``'s rows."""
+    if isinstance(exc, pydantic.ValidationError):
+        return ValidationError(f"{query.name}: row does not fit its model: {exc}")
+    assert isinstance(exc, psycopg.Error)
+    return translate(exc)

@@ -55,6 +55,11 @@ class Query:
     line: int = 0  # line of the first statement line in ``path``
     sql: bytes = field(default=b"", repr=False)  # ``%(name)s`` form, encoded once
     directives: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # ``params`` as a set, computed once: a call's keywords are checked in one comparison
+    keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(self.params))
 
     @property
     def where(self) -> str:
@@ -62,7 +67,7 @@ class Query:
 
     def bind(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         """Check the call's keywords against the statement's parameters."""
-        if len(params) != len(self.params) or any(p not in params for p in self.params):
+        if params.keys() != self.keys:
             missing = [p for p in self.params if p not in params]
             unknown = sorted(set(params) - set(self.params))
             parts = []
