@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     embedded_dir: Path = Field(default=Path(".pgrecall"), description="embedded server home")
     embedded_version: Literal[16, 18] = 18
     migrate_lock_timeout: float = Field(default=60.0, gt=0)
+    migrate_statement_lock_timeout: float = Field(
+        default=5.0, ge=0, description="seconds a migration statement waits for a lock (0 = none)"
+    )
+    migrate_statement_timeout: float = Field(
+        default=3600.0, ge=0, description="seconds one migration statement may run (0 = no limit)"
+    )
+    migrate_lock_retries: int = Field(
+        default=5, ge=0, le=1000, description="retries of a migration that hit the lock timeout"
+    )
+    migrate_lock_retry_delay: float = Field(
+        default=1.0, ge=0, description="first backoff before a retry, doubled up to 30 s"
+    )
 
     def require_url(self) -> str:
         if not self.database_url:

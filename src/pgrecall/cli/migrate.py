@@ -6,16 +6,40 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..settings import yoyo_url
+from ..settings import Settings, yoyo_url
 from .common import resolve_url
+
+if TYPE_CHECKING:
+    from ..migrate import LiveSafety
 
 __all__ = ["add_commands"]
 
 
 def _sources(args: argparse.Namespace) -> list[Path] | None:
     return [Path(p) for p in args.source] if args.source else None
+
+
+def _lock_wait(args: argparse.Namespace) -> float:
+    wait = Settings().migrate_lock_timeout if args.lock_timeout is None else args.lock_timeout
+    return float(wait)
+
+
+def _safety(args: argparse.Namespace) -> LiveSafety:
+    from ..migrate import LiveSafety
+
+    base = LiveSafety.from_settings(Settings())
+    return LiveSafety(
+        lock_timeout=base.lock_timeout
+        if args.statement_lock_timeout is None
+        else args.statement_lock_timeout,
+        statement_timeout=base.statement_timeout
+        if args.statement_timeout is None
+        else args.statement_timeout,
+        retries=base.retries if args.lock_retries is None else args.lock_retries,
+        retry_delay=base.retry_delay,
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -25,7 +49,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         yoyo_url(resolve_url(args)),
         sources=_sources(args),
         dry_run=args.dry_run,
-        lock_timeout=args.lock_timeout,
+        lock_timeout=_lock_wait(args),
+        safety=_safety(args),
     )
     print(report.render())
     return 0
@@ -39,7 +64,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         sources=_sources(args),
         count=args.count,
         dry_run=args.dry_run,
-        lock_timeout=args.lock_timeout,
+        lock_timeout=_lock_wait(args),
+        safety=_safety(args),
     )
     print(report.render())
     return 0
@@ -83,7 +109,28 @@ def add_commands(sub: Any) -> None:
     ):
         p = add(name, fn, text)
         p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-        p.add_argument("--lock-timeout", type=float, default=60.0, help="seconds (default 60)")
+        p.add_argument(
+            "--lock-timeout",
+            type=float,
+            default=None,
+            help="seconds to wait for another run's advisory lock (default 60)",
+        )
+        p.add_argument(
+            "--statement-lock-timeout",
+            type=float,
+            help="seconds each statement of a migration waits for a table lock before the "
+            "migration rolls back and is retried (default 5; 0 = no limit)",
+        )
+        p.add_argument(
+            "--statement-timeout",
+            type=float,
+            help="seconds one migration statement may run (default 3600; 0 = no limit)",
+        )
+        p.add_argument(
+            "--lock-retries",
+            type=int,
+            help="retries of a migration that hit the statement lock timeout (default 5)",
+        )
         if name == "rollback":
             p.add_argument("--count", type=int, default=1, help="how many (default 1)")
     st = add("status", cmd_status, "applied / pending / drifted / missing migrations")

@@ -15,6 +15,9 @@ The same ``sql/migrations`` files serve ``yoyo apply`` (with the repository's
   or an ``-- irreversible: <reason>`` header, and index builds on existing tables as
   ``CREATE INDEX CONCURRENTLY`` in a ``-- transactional: false`` file of their own;
 - after applying, an INVALID index is an error whose message carries the fix;
+- a short ``lock_timeout`` per transactional migration, retried with backoff
+  (:class:`LiveSafety`, :mod:`.live`), so a migration never queues behind a long
+  query while every other query queues behind it;
 - a dry run that prints the plan, and :func:`status` (applied, pending, drifted,
   missing).
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 from .files import checksum
 from .lint import lint
+from .live import LiveSafety
 from .report import ID_PATTERN, LEDGER_TABLE, LOCK_KEYS, LintProblem, MigrationState, Report
 from .runner import migrate, rollback, status
 
@@ -34,6 +38,7 @@ __all__ = [
     "LEDGER_TABLE",
     "LOCK_KEYS",
     "LintProblem",
+    "LiveSafety",
     "MigrationState",
     "Report",
     "checksum",

@@ -80,7 +80,8 @@ class Report:
 
     ``plan`` lists the migration ids in the order they run; ``summaries`` maps each to
     the first line of its leading comment. ``adopted`` are migrations applied by plain
-    ``yoyo apply`` that were (or would be) recorded in the ledger.
+    ``yoyo apply`` that were (or would be) recorded in the ledger. ``lock_timeouts``
+    counts, per migration, the attempts that hit ``lock_timeout`` and were retried.
     """
 
     applied: list[str] = field(default_factory=list)
@@ -90,6 +91,7 @@ class Report:
     dry_run: bool = False
     summaries: dict[str, str] = field(default_factory=dict)
     action: Literal["migrate", "rollback"] = "migrate"
+    lock_timeouts: dict[str, int] = field(default_factory=dict)
 
     def render(self) -> str:
         """Human-readable text, one migration per line."""
@@ -98,6 +100,8 @@ class Report:
             verb = "would adopt" if self.dry_run else "adopted"
             lines.append(f"{verb} (applied by yoyo apply): {', '.join(self.adopted)}")
         lines.extend(self._plan_lines())
+        for mid, n in self.lock_timeouts.items():
+            lines.append(f"{mid}: {n} lock timeout(s), retried")
         return "\n".join(lines)
 
     def _plan_lines(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from .ledger import (
     _verify,
 )
 from .lint import _refuse_lint
+from .live import LOCK_NOT_AVAILABLE, LiveSafety, set_timeouts
 from .lock import Conn, _check_lock, _connect, _locked, _Target, _target, _try_lock, _unlock
 from .report import ROLLBACK_SUFFIX, MigrationState, Report, logger
 
@@ -68,23 +70,63 @@ def _record(backend: Any, migration: Any, f: _File, direction: str) -> None:
     backend.log_migration(migration, direction)
 
 
-def _run_one(backend: Any, migration: Any, f: _File, direction: str) -> None:
+def _run_one(backend: Any, migration: Any, f: _File, direction: str, safety: LiveSafety) -> None:
     """Apply or roll back one migration on a fresh yoyo connection.
 
     Transactional migrations commit together with their bookkeeping; non-transactional
-    ones (index builds) run statement by statement, then record.
+    ones (index builds) run statement by statement, then record. The timeouts of
+    :mod:`.live` are set first.
     """
     migration.load()
     with backend.copy() as conn_backend:
         conn_backend._internal_schema_updated = True
         if migration.use_transactions:
             with conn_backend.transaction():
+                set_timeouts(conn_backend.connection, safety, transactional=True)
                 migration.process_steps(conn_backend, direction)
                 _record(conn_backend, migration, f, direction)
         else:
+            set_timeouts(conn_backend.connection, safety, transactional=False)
             migration.process_steps(conn_backend, direction)
             with conn_backend.transaction():
                 _record(conn_backend, migration, f, direction)
+
+
+def _run_retrying(
+    backend: Any, conn: Conn, migration: Any, f: _File, direction: str, safety: LiveSafety
+) -> int:
+    """Run one migration; a transactional one that hit ``lock_timeout`` (55P03) rolled
+    back whole, so it is tried again after a backoff, up to ``safety.retries`` times.
+    Returns how many lock timeouts it met."""
+    timeouts = 0
+    while True:
+        try:
+            _run_one(backend, migration, f, direction, safety)
+            return timeouts
+        except psycopg.Error as exc:
+            retryable = exc.sqlstate == LOCK_NOT_AVAILABLE and f.header.transactional
+            if not retryable or timeouts >= safety.retries:
+                if retryable:
+                    exc.add_note(
+                        f"gave up after {timeouts + 1} attempts, each waiting at most "
+                        f"{safety.lock_timeout:g} s for its locks: a long transaction holds a "
+                        "lock this migration needs (see pg_stat_activity, pg_locks)"
+                    )
+                raise
+            timeouts += 1
+            delay = safety.delay(timeouts)
+            logger.warning(
+                "%s: lock not granted within %g s (SQLSTATE 55P03), rolled back; "
+                "retry %d of %d in %.2f s",
+                f.id,
+                safety.lock_timeout,
+                timeouts,
+                safety.retries,
+                delay,
+                extra={"migration": f.id, "lock_timeouts": timeouts},
+            )
+            time.sleep(delay)
+            _check_lock(conn, f.id)
 
 
 def _failure(conn: Conn, report: Report, f: _File, exc: Exception) -> MigrationError:
@@ -92,6 +134,8 @@ def _failure(conn: Conn, report: Report, f: _File, exc: Exception) -> MigrationE
     done = report.applied if report.action == "migrate" else report.rolled_back
     sqlstate = exc.sqlstate if isinstance(exc, psycopg.Error) else None
     detail = str(exc).strip() or type(exc).__name__
+    if notes := getattr(exc, "__notes__", None):
+        detail += f" ({'; '.join(notes)})"
     if not f.header.transactional:
         detail += " (non-transactional: statements before the failing one stay applied)"
     before = f"; done before it: {', '.join(done)}" if done else ""
@@ -105,7 +149,12 @@ def _failure(conn: Conn, report: Report, f: _File, exc: Exception) -> MigrationE
 
 
 def _run(
-    backend: Any, conn: Conn, report: Report, files: dict[str, _File], dirs: Sequence[Path]
+    backend: Any,
+    conn: Conn,
+    report: Report,
+    files: dict[str, _File],
+    dirs: Sequence[Path],
+    safety: LiveSafety,
 ) -> None:
     direction = "apply" if report.action == "migrate" else "rollback"
     done = report.applied if report.action == "migrate" else report.rolled_back
@@ -113,9 +162,11 @@ def _run(
     for mid in report.plan:
         _check_lock(conn, mid)
         try:
-            _run_one(backend, migrations[mid], files[mid], direction)
+            timeouts = _run_retrying(backend, conn, migrations[mid], files[mid], direction, safety)
         except (psycopg.Error, yoyo_errors.BadMigration) as exc:
             raise _failure(conn, report, files[mid], exc) from exc
+        if timeouts:
+            report.lock_timeouts[mid] = timeouts
         done.append(mid)
 
 
@@ -138,12 +189,16 @@ def migrate(
     sources: Sequence[Path] | None = None,
     dry_run: bool = False,
     lock_timeout: float = 60.0,
+    safety: LiveSafety | None = None,
 ) -> Report:
     """Apply pending migrations under the advisory lock; refuse on lint, drift or order.
 
     ``url``: ``postgres://``, ``postgresql://`` or ``postgresql+psycopg://``.
     ``sources``: migration directories (default: pgrecall's own). ``dry_run``: return
-    the plan and change nothing. Raises :class:`~pgrecall.errors.MigrationError`.
+    the plan and change nothing. ``lock_timeout``: seconds to wait for another run's
+    advisory lock. ``safety``: each migration's ``lock_timeout`` / ``statement_timeout``
+    and its retries on a lock timeout (:class:`~pgrecall.migrate.LiveSafety`; default:
+    from the ``PGRECALL_MIGRATE_*`` settings). Raises :class:`~pgrecall.errors.MigrationError`.
     """
     dirs = _source_dirs(sources)
     _refuse_lint(dirs)
@@ -157,7 +212,7 @@ def migrate(
         report = _apply_plan(files, state, dry_run=False)
         _ensure_ledger(conn)
         _sync_ledger(conn, files, state)
-        _run(backend, conn, report, files, dirs)
+        _run(backend, conn, report, files, dirs, safety or LiveSafety.from_settings())
         _refuse_invalid_indexes(conn, report)
     return report
 
@@ -191,6 +246,7 @@ def rollback(
     count: int = 1,
     dry_run: bool = False,
     lock_timeout: float = 60.0,
+    safety: LiveSafety | None = None,
 ) -> Report:
     """Roll back the ``count`` most recent migrations (highest ids first), under the lock.
 
@@ -210,7 +266,7 @@ def rollback(
         report = _rollback_plan(files, state, count, dry_run=False)
         _ensure_ledger(conn)
         _sync_ledger(conn, files, state)
-        _run(backend, conn, report, files, dirs)
+        _run(backend, conn, report, files, dirs, safety or LiveSafety.from_settings())
     return report
 
 
