@@ -49,15 +49,26 @@ def fill(store: pgrecall.Store, tenant: str) -> Ids:
         m = s.modules.create("safety", type="simple", content="Be safe.")
         s.personas.attach(p.id, m.id)
         c = s.conversations.create(user_id="u1", title=f"secret of {tenant}", persona_id=p.id)
-        msg = s.messages.append(c.id, role="user", content=f"message of {tenant}")
+        msg = s.messages.append(
+            c.id,
+            role="user",
+            content=f"message of {tenant}",
+            source="chat",
+            model="m",
+            request_id="m-1",
+        )
         s.states.set(c.id, "mood", {"v": 1}, persona_id=p.id, module_id=m.id)
-        run = s.runs.create("research", input={"q": "?"}, conversation_id=c.id, user_id="u1")
+        run = s.runs.create(
+            "research", input={"q": "?"}, conversation_id=c.id, user_id="u1", request_id="r-1"
+        )
         s.events.log("llm.call", conversation_id=c.id, request_id="req-1", details={"k": 1})
         s.events.log_many([NewEvent(type="old", occurred_at=datetime.now(UTC) - timedelta(1))])
         s.cache.set("k", {"cached": True}, ttl=3600)
         s.kv.mset("ns", [("key", b"value")])
         ds = s.domain_sets.create("std", ["iso.org"])
-        doc = s.documents.add(filename="a.txt", title="standards", run_id=run.id)
+        doc = s.documents.add(
+            filename="a.txt", title="standards", run_id=run.id, data=b"iso", source="web"
+        )
         a = s.analyses.add(doc.id, summary="about standards", tags=["iso"])
         s.embeddings.declare_model("tiny", dimensions=3)
         e = s.embeddings.add("chunk", np.array([0.1, 0.2, 0.3]), model="tiny", document_id=doc.id)
