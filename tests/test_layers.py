@@ -26,6 +26,7 @@ RANKS: dict[str, int] = {
     "migrate": 3,
     "ops": 4,
     "session": 5,
+    "replicas": 5,
     "store": 6,
     "dev": 7,
     "testing": 8,

@@ -16,6 +16,7 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "PgRecallError",
+    "ReadOnlyError",
     "TenantMissingError",
     "TransientError",
     "ValidationError",
@@ -51,6 +52,10 @@ class NotFoundError(PgRecallError, LookupError):
 
 class ConflictError(PgRecallError):
     """A unique or foreign-key constraint, or an illegal state change."""
+
+
+class ReadOnlyError(ConflictError):
+    """A write in a read-only session (``store.session(tenant, read_only=True)``)."""
 
 
 class TenantMissingError(PgRecallError):
@@ -89,6 +94,9 @@ def translate(exc: psycopg.Error) -> PgRecallError:
         return err
     if sqlstate in _RETRYABLE:
         cls = TransientError
+    elif sqlstate == "25006":  # read_only_sql_transaction
+        cls = ReadOnlyError
+        message = f"{message} (a read-only session: open store.session(tenant) to write)"
     elif sqlstate in _CONFLICT_CLASSES:
         cls = ConflictError
     elif sqlstate in ("P0002", "PR404"):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigurationError
 
@@ -49,6 +49,37 @@ class Settings(BaseSettings):
     migrate_lock_retry_delay: float = Field(
         default=1.0, ge=0, description="first backoff before a retry, doubled up to 30 s"
     )
+    replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="read replicas (env: comma-separated URLs)"
+    )
+    max_replica_lag: float = Field(
+        default=5.0, ge=0, description="seconds of replay lag above which a replica is skipped"
+    )
+    replica_wait: float = Field(
+        default=0.2,
+        ge=0,
+        description="seconds a read-only session waits for a replica to replay this store's "
+        "last commit before using the primary",
+    )
+    replica_retry_after: float = Field(
+        default=10.0, gt=0, description="seconds before a failed replica is tried again"
+    )
+    replica_timeout: float = Field(
+        default=1.0, gt=0, description="seconds to wait for a replica connection"
+    )
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        """``PGRECALL_REPLICA_URLS=url1,url2`` (or a list, from code)."""
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        return [libpq_url(u) for u in value]
 
     def require_url(self) -> str:
         if not self.database_url:

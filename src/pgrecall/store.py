@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Unpack
@@ -26,10 +26,12 @@ from .areas.validate import check_tenant
 from .errors import TransientError, translate
 from .models.core import Message
 from .query.blocking import to_thread
+from .query.citus import CITUS_PROBE, mark_citus, tenant_setting
 from .query.db import DB, model_row
 from .query.named import Queries
 from .query.resources import project_queries
 from .query.retry import retry
+from .replicas.router import PROBE, ReplicaRouter
 from .session import Session
 from .settings import Settings, yoyo_url
 
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Store", "connect"]
 
 logger = logging.getLogger("pgrecall")
-TENANT_SETTING = "pgrecall.tenant_id"
-_SET_TENANT = "SELECT set_config(%s, %s, true)"
 
 
 def _configure(conn: Connection[Any]) -> None:
@@ -50,7 +50,11 @@ def _configure(conn: Connection[Any]) -> None:
         register_vector(conn)
     except psycopg.ProgrammingError:
         logger.debug("extension vector not installed yet: vector types not registered")
-    conn.rollback()
+        conn.rollback()
+    cur = conn.execute(CITUS_PROBE)  # Citus: SET LOCAL must reach the workers
+    if cur.fetchone() is not None:
+        mark_citus(conn)
+    conn.commit()
 
 
 class _Liveness:
@@ -82,10 +86,27 @@ class Store:
         self.settings = settings
         self.url = settings.require_url()
         self.queries = queries if queries is not None else project_queries()
+        self.pool = self._make_pool(self.url, "pgrecall")
+        self.replicas = ReplicaRouter(
+            settings.replica_urls,
+            self._make_pool,
+            max_lag=settings.max_replica_lag,
+            wait=settings.replica_wait,
+            retry_after=settings.replica_retry_after,
+            timeout=settings.replica_timeout,
+            echo=settings.echo,
+        )
+        # Commits through this store, and how many of them a replica has been seen to
+        # have replayed: a read-only session after a newer commit waits for it.
+        self._commits = 0
+        self._replayed = 0
+
+    def _make_pool(self, url: str, name: str) -> ConnectionPool[Connection[Any]]:
+        settings = self.settings
         options = f"-c statement_timeout={settings.statement_timeout_ms}"
         liveness = _Liveness(settings.pool_check_after)
-        self.pool = ConnectionPool(
-            self.url,
+        return ConnectionPool(
+            url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.pool_timeout,
@@ -95,14 +116,16 @@ class Store:
             check=liveness.check,
             reset=liveness.reset,
             open=False,
-            name="pgrecall",
+            name=name,
         )
 
     def open(self) -> Store:
         self.pool.open()
+        self.replicas.open()
         return self
 
     def close(self) -> None:
+        self.replicas.close()
         self.pool.close()
 
     def __enter__(self) -> Store:
@@ -134,21 +157,82 @@ class Store:
             yield db
 
     @contextmanager
-    def session(self, tenant: str) -> Iterator[Session]:
+    def session(
+        self, tenant: str, *, read_only: bool = False
+    ) -> Iterator[Session]:
         """A tenant-scoped unit of work: one transaction, tenant set transaction-locally.
 
-        The tenant setting is ``set_config(..., true)``: it ends with the transaction,
+        The tenant setting is ``set_config(..., true)`` (``SET LOCAL`` on Citus, see
+        :mod:`pgrecall.query.citus`): it ends with the transaction,
         so it cannot outlive the checkout. ``BEGIN`` and the setting travel together
         in one pipeline (one round trip); the block commits on success.
+
+        ``read_only=True``: the transaction is ``READ ONLY`` (a write raises
+        :class:`ReadOnlyError`) and, when the store has replicas, runs on one that is
+        caught up (see :mod:`pgrecall.replicas`), else on the primary.
         """
         tenant = check_tenant(tenant)
-        with self.connection() as db:
+        replica: object | None = None
+        with ExitStack() as stack:
+            db: DB | None = None
+            if read_only and self.replicas:
+                found = self._replica(stack, tenant)
+                if found is not None:
+                    db, replica = found
+            if db is None:
+                db = stack.enter_context(self.connection())
+                self._begin(db, tenant, read_only=read_only)
             try:
-                with db.conn.pipeline():
-                    db.conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
-            except psycopg.Error as exc:
-                raise translate(exc) from exc
-            yield Session(db, tenant, self.queries)
+                yield Session(db, tenant, self.queries)
+            except TransientError as exc:
+                if replica is not None:
+                    self.replicas.mark_down(replica, exc)
+                raise
+        if not read_only:
+            self._commits += 1
+
+    def _begin(
+        self,
+        db: DB,
+        tenant: str,
+        *,
+        read_only: bool = False,
+        probe: tuple[str, dict[str, Any]] | None = None,
+    ) -> tuple[Any, ...] | None:
+        """BEGIN (read-only if asked), the tenant and an optional probe: one round trip."""
+        conn = db.conn
+        try:
+            with conn.pipeline():
+                if read_only:
+                    conn.execute("SET TRANSACTION READ ONLY")
+                setting, args = tenant_setting(conn, tenant)
+                conn.execute(setting, args, prepare=args is not None)
+                cur = None if probe is None else conn.execute(probe[0], probe[1])
+            return None if cur is None else cur.fetchone()
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def _replica(
+        self, stack: ExitStack, tenant: str
+    ) -> tuple[DB, object] | None:
+        """A caught-up replica with the session begun, or ``None`` (use the primary)."""
+        commits = self._commits
+        lsn = self._commit_lsn() if commits != self._replayed else None
+
+        def begin(db: DB, params: dict[str, Any]) -> tuple[Any, ...] | None:
+            return self._begin(db, tenant, read_only=True, probe=(PROBE, params))
+
+        found = self.replicas.checkout(stack, lsn, begin)
+        if found is not None:
+            self._replayed = max(self._replayed, commits)
+        return found
+
+    def _commit_lsn(self) -> str | None:
+        """The primary's WAL position: every commit made through this store is before it."""
+        with self.connection() as db:
+            cur = db.conn.execute("SELECT pg_current_wal_lsn()::text")
+            row = cur.fetchone()
+        return None if row is None else str(row[0])
 
     def append_message(
         self,
@@ -176,7 +260,8 @@ class Store:
                 conn = db.conn
                 try:
                     with conn.pipeline(), conn.transaction():
-                        conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+                        setting, args = tenant_setting(conn, tenant)
+                        conn.execute(setting, args, prepare=args is not None)
                         cur = conn.cursor(row_factory=model_row(Message))
                         cur.execute(insert.sql, insert.bind(params))
                 except psycopg.Error as exc:
@@ -187,18 +272,30 @@ class Store:
                     msg = s.messages.append(conversation_id, **fields)
             return msg
 
-        return retry(
+        msg = retry(
             attempt, attempts=retries + 1, idempotent=params["request_id"] is not None
         )
+        self._commits += 1
+        return msg
 
     def health(self, *, check_migrations: bool = True) -> HealthReport:
         """Server, pool and migration health; never raises (``status: unhealthy``)."""
-        from .ops.health import health
+        from .ops.health import health, replica_health
 
         pool = dict(self.pool.get_stats())
-        return to_thread(
-            lambda: health(self.url, pool=pool, check_migrations=check_migrations)
-        )
+        lag = self.settings.max_replica_lag
+        urls = self.settings.replica_urls
+
+        def report() -> HealthReport:
+            replicas = [
+                replica_health(f"pgrecall-replica-{i}", u, max_lag=lag) for i, u in enumerate(urls)
+            ]
+            return health(
+                self.url, pool=pool, check_migrations=check_migrations,
+                replicas=replicas or None,
+            )
+
+        return to_thread(report)
 
     def migrate(self, *, sources: list[Path] | None = None) -> Report:
         """Apply pending migrations (same files and ledger as ``yoyo apply``)."""
@@ -211,9 +308,17 @@ class Store:
         )
 
 
-def connect(url: str | None = None, **settings: Any) -> Store:
-    """Open a store. ``url`` beats ``DATABASE_URL``; keywords override :class:`Settings`."""
+def connect(
+    url: str | None = None, *, replicas: Sequence[str] | None = None, **settings: Any
+) -> Store:
+    """Open a store. ``url`` beats ``DATABASE_URL``; keywords override :class:`Settings`.
+
+    ``replicas``: URLs of streaming standbys for ``session(..., read_only=True)``
+    (default ``PGRECALL_REPLICA_URLS``).
+    """
     if url is not None:
         settings["database_url"] = url
+    if replicas is not None:
+        settings["replica_urls"] = list(replicas)
     store = Store(Settings(**settings))
     return store.open()

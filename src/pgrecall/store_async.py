@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Unpack
@@ -25,10 +25,12 @@ from .areas.validate import check_tenant
 from .errors import TransientError, translate
 from .models.core import Message
 from .query.blocking import to_thread_async
+from .query.citus import CITUS_PROBE, mark_citus, tenant_setting
 from .query.db_async import AsyncDB, model_row
 from .query.named import Queries
 from .query.resources import project_queries
 from .query.retry_async import retry_async
+from .replicas.router_async import PROBE, AsyncReplicaRouter
 from .session_async import AsyncSession
 from .settings import Settings, yoyo_url
 
@@ -39,8 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStore", "connect_async"]
 
 logger = logging.getLogger("pgrecall")
-TENANT_SETTING = "pgrecall.tenant_id"
-_SET_TENANT = "SELECT set_config(%s, %s, true)"
 
 
 async def _configure_async(conn: AsyncConnection[Any]) -> None:
@@ -49,7 +49,11 @@ async def _configure_async(conn: AsyncConnection[Any]) -> None:
         await register_vector_async(conn)
     except psycopg.ProgrammingError:
         logger.debug("extension vector not installed yet: vector types not registered")
-    await conn.rollback()
+        await conn.rollback()
+    cur = await conn.execute(CITUS_PROBE)  # Citus: SET LOCAL must reach the workers
+    if await cur.fetchone() is not None:
+        mark_citus(conn)
+    await conn.commit()
 
 
 class _Liveness:
@@ -81,10 +85,27 @@ class AsyncStore:
         self.settings = settings
         self.url = settings.require_url()
         self.queries = queries if queries is not None else project_queries()
+        self.pool = self._make_pool(self.url, "pgrecall")
+        self.replicas = AsyncReplicaRouter(
+            settings.replica_urls,
+            self._make_pool,
+            max_lag=settings.max_replica_lag,
+            wait=settings.replica_wait,
+            retry_after=settings.replica_retry_after,
+            timeout=settings.replica_timeout,
+            echo=settings.echo,
+        )
+        # Commits through this store, and how many of them a replica has been seen to
+        # have replayed: a read-only session after a newer commit waits for it.
+        self._commits = 0
+        self._replayed = 0
+
+    def _make_pool(self, url: str, name: str) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        settings = self.settings
         options = f"-c statement_timeout={settings.statement_timeout_ms}"
         liveness = _Liveness(settings.pool_check_after)
-        self.pool = AsyncConnectionPool(
-            self.url,
+        return AsyncConnectionPool(
+            url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.pool_timeout,
@@ -94,14 +115,16 @@ class AsyncStore:
             check=liveness.check,
             reset=liveness.reset,
             open=False,
-            name="pgrecall",
+            name=name,
         )
 
     async def open(self) -> AsyncStore:
         await self.pool.open()
+        await self.replicas.open()
         return self
 
     async def close(self) -> None:
+        await self.replicas.close()
         await self.pool.close()
 
     async def __aenter__(self) -> AsyncStore:
@@ -133,21 +156,82 @@ class AsyncStore:
             yield db
 
     @asynccontextmanager
-    async def session(self, tenant: str) -> AsyncIterator[AsyncSession]:
+    async def session(
+        self, tenant: str, *, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A tenant-scoped unit of work: one transaction, tenant set transaction-locally.
 
-        The tenant setting is ``set_config(..., true)``: it ends with the transaction,
+        The tenant setting is ``set_config(..., true)`` (``SET LOCAL`` on Citus, see
+        :mod:`pgrecall.query.citus`): it ends with the transaction,
         so it cannot outlive the checkout. ``BEGIN`` and the setting travel together
         in one pipeline (one round trip); the block commits on success.
+
+        ``read_only=True``: the transaction is ``READ ONLY`` (a write raises
+        :class:`ReadOnlyError`) and, when the store has replicas, runs on one that is
+        caught up (see :mod:`pgrecall.replicas`), else on the primary.
         """
         tenant = check_tenant(tenant)
-        async with self.connection() as db:
+        replica: object | None = None
+        async with AsyncExitStack() as stack:
+            db: AsyncDB | None = None
+            if read_only and self.replicas:
+                found = await self._replica(stack, tenant)
+                if found is not None:
+                    db, replica = found
+            if db is None:
+                db = await stack.enter_async_context(self.connection())
+                await self._begin(db, tenant, read_only=read_only)
             try:
-                async with db.conn.pipeline():
-                    await db.conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
-            except psycopg.Error as exc:
-                raise translate(exc) from exc
-            yield AsyncSession(db, tenant, self.queries)
+                yield AsyncSession(db, tenant, self.queries)
+            except TransientError as exc:
+                if replica is not None:
+                    self.replicas.mark_down(replica, exc)
+                raise
+        if not read_only:
+            self._commits += 1
+
+    async def _begin(
+        self,
+        db: AsyncDB,
+        tenant: str,
+        *,
+        read_only: bool = False,
+        probe: tuple[str, dict[str, Any]] | None = None,
+    ) -> tuple[Any, ...] | None:
+        """BEGIN (read-only if asked), the tenant and an optional probe: one round trip."""
+        conn = db.conn
+        try:
+            async with conn.pipeline():
+                if read_only:
+                    await conn.execute("SET TRANSACTION READ ONLY")
+                setting, args = tenant_setting(conn, tenant)
+                await conn.execute(setting, args, prepare=args is not None)
+                cur = None if probe is None else await conn.execute(probe[0], probe[1])
+            return None if cur is None else await cur.fetchone()
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    async def _replica(
+        self, stack: AsyncExitStack, tenant: str
+    ) -> tuple[AsyncDB, object] | None:
+        """A caught-up replica with the session begun, or ``None`` (use the primary)."""
+        commits = self._commits
+        lsn = await self._commit_lsn() if commits != self._replayed else None
+
+        async def begin(db: AsyncDB, params: dict[str, Any]) -> tuple[Any, ...] | None:
+            return await self._begin(db, tenant, read_only=True, probe=(PROBE, params))
+
+        found = await self.replicas.checkout(stack, lsn, begin)
+        if found is not None:
+            self._replayed = max(self._replayed, commits)
+        return found
+
+    async def _commit_lsn(self) -> str | None:
+        """The primary's WAL position: every commit made through this store is before it."""
+        async with self.connection() as db:
+            cur = await db.conn.execute("SELECT pg_current_wal_lsn()::text")
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
 
     async def append_message(
         self,
@@ -175,7 +259,8 @@ class AsyncStore:
                 conn = db.conn
                 try:
                     async with conn.pipeline(), conn.transaction():
-                        await conn.execute(_SET_TENANT, (TENANT_SETTING, tenant), prepare=True)
+                        setting, args = tenant_setting(conn, tenant)
+                        await conn.execute(setting, args, prepare=args is not None)
                         cur = conn.cursor(row_factory=model_row(Message))
                         await cur.execute(insert.sql, insert.bind(params))
                 except psycopg.Error as exc:
@@ -186,18 +271,30 @@ class AsyncStore:
                     msg = await s.messages.append(conversation_id, **fields)
             return msg
 
-        return await retry_async(
+        msg = await retry_async(
             attempt, attempts=retries + 1, idempotent=params["request_id"] is not None
         )
+        self._commits += 1
+        return msg
 
     async def health(self, *, check_migrations: bool = True) -> HealthReport:
         """Server, pool and migration health; never raises (``status: unhealthy``)."""
-        from .ops.health import health
+        from .ops.health import health, replica_health
 
         pool = dict(self.pool.get_stats())
-        return await to_thread_async(
-            lambda: health(self.url, pool=pool, check_migrations=check_migrations)
-        )
+        lag = self.settings.max_replica_lag
+        urls = self.settings.replica_urls
+
+        def report() -> HealthReport:
+            replicas = [
+                replica_health(f"pgrecall-replica-{i}", u, max_lag=lag) for i, u in enumerate(urls)
+            ]
+            return health(
+                self.url, pool=pool, check_migrations=check_migrations,
+                replicas=replicas or None,
+            )
+
+        return await to_thread_async(report)
 
     async def migrate(self, *, sources: list[Path] | None = None) -> Report:
         """Apply pending migrations (same files and ledger as ``yoyo apply``)."""
@@ -210,9 +307,17 @@ class AsyncStore:
         )
 
 
-async def connect_async(url: str | None = None, **settings: Any) -> AsyncStore:
-    """Open a store. ``url`` beats ``DATABASE_URL``; keywords override :class:`Settings`."""
+async def connect_async(
+    url: str | None = None, *, replicas: Sequence[str] | None = None, **settings: Any
+) -> AsyncStore:
+    """Open a store. ``url`` beats ``DATABASE_URL``; keywords override :class:`Settings`.
+
+    ``replicas``: URLs of streaming standbys for ``session(..., read_only=True)``
+    (default ``PGRECALL_REPLICA_URLS``).
+    """
     if url is not None:
         settings["database_url"] = url
+    if replicas is not None:
+        settings["replica_urls"] = list(replicas)
     store = AsyncStore(Settings(**settings))
     return await store.open()

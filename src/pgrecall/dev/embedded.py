@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 
-__all__ = ["EmbeddedServer", "psql_command", "start", "status", "stop"]
+__all__ = ["EmbeddedServer", "bin_dir", "psql_command", "start", "status", "stop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,11 @@ def _bin_dir(version: int) -> Path:
     if path is None:
         raise ConfigurationError(f"embedded PostgreSQL {version} is not available (16 or 18)")
     return path
+
+
+def bin_dir(version: int) -> Path:
+    """The embedded PostgreSQL's ``bin/`` (``pg_ctl``, ``psql``, ``pg_basebackup``...)."""
+    return _bin_dir(version)
 
 
 def _run_as() -> str | None:

@@ -19,7 +19,7 @@ from ..query.db import DB
 from ..query.resources import project_queries
 from ..settings import libpq_url, yoyo_url
 
-__all__ = ["HealthReport", "MigrationHealth", "health"]
+__all__ = ["HealthReport", "MigrationHealth", "ReplicaHealth", "health", "replica_health"]
 
 
 class _Report(BaseModel):
@@ -31,6 +31,15 @@ class MigrationHealth(_Report):
     pending: list[str] = []
     drifted: list[str] = []
     missing: list[str] = []
+    error: str | None = None
+
+
+class ReplicaHealth(_Report):
+    """One read replica: ``ok`` (a standby within the lag limit), ``lagging`` or ``down``."""
+
+    name: str
+    status: Literal["ok", "lagging", "down"]
+    lag_seconds: float | None = None
     error: str | None = None
 
 
@@ -47,6 +56,7 @@ class HealthReport(_Report):
     pgvector_version: str | None = None
     pool: dict[str, int] | None = None
     migrations: MigrationHealth | None = None
+    replicas: list[ReplicaHealth] | None = None
 
 
 class _Info(_Report):
@@ -92,12 +102,40 @@ def _problems(info: _Info, mig: MigrationHealth | None) -> list[str]:
     return problems
 
 
+_REPLICA_LAG = """
+SELECT pg_is_in_recovery(),
+       CASE
+           WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+           ELSE coalesce(
+               extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
+       END::float8
+"""
+
+
+def replica_health(name: str, url: str, *, max_lag: float, timeout: float = 5.0) -> ReplicaHealth:
+    """How far behind the replica at ``url`` is; never raises."""
+    try:
+        with psycopg.connect(
+            libpq_url(url), connect_timeout=max(1, round(timeout)), autocommit=True,
+            application_name="pgrecall-health",
+        ) as conn:
+            row = conn.execute(_REPLICA_LAG).fetchone()
+    except Exception as exc:  # a report, not a failure
+        return ReplicaHealth(name=name, status="down", error=_reason(exc))
+    standby, lag = row if row is not None else (False, None)
+    if not standby:
+        return ReplicaHealth(name=name, status="down", error="not a standby (promoted?)")
+    status: Literal["ok", "lagging"] = "ok" if lag is not None and lag <= max_lag else "lagging"
+    return ReplicaHealth(name=name, status=status, lag_seconds=round(float(lag), 3))
+
+
 def health(
     url: str,
     *,
     timeout: float = 5.0,
     pool: dict[str, int] | None = None,
     check_migrations: bool = True,
+    replicas: list[ReplicaHealth] | None = None,
 ) -> HealthReport:
     """Check the database at ``url``; never raises (a failure is ``status: unhealthy``)."""
     now = datetime.now(UTC)
@@ -116,7 +154,10 @@ def health(
             latency = (time.perf_counter() - start) * 1000
             host, port = conn.info.host, conn.info.port
     except Exception as exc:  # never raises: the reason is the report
-        return HealthReport(status="unhealthy", problems=[_reason(exc)], checked_at=now, pool=pool)
+        return HealthReport(
+            status="unhealthy", problems=[_reason(exc)], checked_at=now, pool=pool,
+            replicas=replicas,
+        )
     mig = _migrations(dsn) if check_migrations and info.schema_present else None
     problems = _problems(info, mig)
     return HealthReport(
@@ -132,4 +173,5 @@ def health(
         pgvector_version=info.pgvector_version,
         pool=pool,
         migrations=mig,
+        replicas=replicas,
     )

@@ -64,6 +64,9 @@ class ServerHandle:
 
     url: str
     restart: Callable[[], None] | None = None
+    #: The embedded server's data directory (its Unix socket is there) and version.
+    data_dir: Path | None = None
+    version: int | None = None
 
 
 @contextmanager
@@ -89,7 +92,7 @@ def open_server() -> Iterator[ServerHandle]:
         def restart() -> None:
             embedded.restart(home, version)
 
-        yield ServerHandle(url, restart)
+        yield ServerHandle(url, restart, home / f"pg{version}", version)
     finally:
         with suppress(Exception):
             embedded.stop(home, version, mode="immediate")
