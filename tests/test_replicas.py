@@ -7,6 +7,7 @@ replayed, a counter moved), never on a sleep.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
@@ -254,3 +255,16 @@ def test_replica_urls_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(pgrecall.ConfigurationError):
         pgrecall.Settings(replica_urls=["mysql://x/y"])
 
+
+
+def test_readme_read_replicas_example(db_url: str, replica_url: str) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("### Read replicas")
+    (code,) = re.findall(r"```python\n(.*?)```", readme[start : readme.index("\n### ", start + 5)],
+                         re.S)
+    namespace: dict[str, object] = {"pgrecall": pgrecall, "primary_url": db_url,
+                                    "standby_url": replica_url}
+    exec(code, namespace)
+    store = namespace["store"]
+    assert isinstance(store, pgrecall.Store)
+    assert store.replicas.used == 1 and store.replicas.fallbacks == 0
