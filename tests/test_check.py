@@ -13,6 +13,7 @@ import importlib
 import re
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -128,11 +129,50 @@ def test_maybe_null_is_a_warning_and_notnull_settles_it(db_url: str) -> None:
     assert check_queries(db_url, [sure], models=[IdRow]) == []
 
 
-def test_the_check_changes_nothing(db_url: str, fixture_models: ModuleType) -> None:
-    check_queries(db_url, load_queries(FIXTURES / "good"), models=fixture_models)
-    with psycopg.connect(db_url) as conn:
-        row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
-        assert row == (0,)
+_SNAPSHOT = """
+SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'),
+       (SELECT count(*) FROM pg_class WHERE relname IN ('check_probe', 'check_user_stage')),
+       (SELECT count(*) FROM pgrecall.users), (SELECT count(*) FROM pgrecall.conversations),
+       (SELECT count(*) FROM pgrecall.messages), (SELECT count(*) FROM pgrecall.runs)
+"""
+
+
+def test_the_check_changes_nothing(
+    db_url: str, fixture_models: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looked at from the check's own session after it finished (no transaction open, the
+    temp table it created is gone) and from another session while the check's is still
+    open (the catalog and the tables are as before)."""
+    import pgrecall.check as check_module
+
+    (tmp_path / "probe.sql").write_text(  # run by the check; kept until commit or disconnect
+        "-- name: make_probe :exec\nCREATE TEMP TABLE IF NOT EXISTS check_probe (x int);\n"
+    )
+    queries = [*load_queries(FIXTURES / "good").values(), *load_queries(tmp_path).values()]
+    with psycopg.connect(db_url) as other:
+        before = other.execute(_SNAPSHOT).fetchone()
+    sessions: list[tuple[psycopg.Connection[Any], Any]] = []
+    original = check_module._connect
+
+    @contextmanager
+    def keep_open(url: str) -> Iterator[psycopg.Connection[Any]]:
+        with original(url) as conn:
+            sessions.append((conn, conn.close))
+            conn.close = lambda: None  # type: ignore[method-assign]  # looked at below
+            yield conn
+
+    monkeypatch.setattr(check_module, "_connect", keep_open)
+    problems = check_queries(db_url, queries, models=fixture_models)
+    assert [p for p in problems if p.severity == "error"] == []
+    [(conn, close)] = sessions
+    try:
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute("SELECT to_regclass('pg_temp.check_probe')").fetchone() == (None,)
+        with psycopg.connect(db_url) as other:
+            assert other.execute(_SNAPSHOT).fetchone() == before
+    finally:
+        close()
 
 
 # -- the command line --------------------------------------------------------------

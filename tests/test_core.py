@@ -141,13 +141,23 @@ def test_bad_input_is_rejected_and_nothing_written(
         assert s.messages.last(c.id) == []
 
 
-@pytest.mark.parametrize("tenant", ["", "   ", None, "a\x00b"], ids=repr)
-def test_bad_tenant(store: pgrecall.Store, tenant: str | None) -> None:
-    with (
-        pytest.raises((TenantMissingError, ValidationError)),
-        store.session(tenant=tenant),  # type: ignore[arg-type]
-    ):
+@pytest.mark.parametrize(
+    ("tenant", "error"),
+    [
+        ("", TenantMissingError),  # README: TenantMissingError for an empty tenant
+        ("   ", TenantMissingError),
+        (None, TenantMissingError),
+        ("a\x00b", ValidationError),  # a NUL byte is bad input (ValidationError)
+        ("t" * 201, ValidationError),  # longer than a tenant id may be
+    ],
+    ids=repr,
+)
+def test_bad_tenant(
+    store: pgrecall.Store, tenant: str | None, error: type[pgrecall.PgRecallError]
+) -> None:
+    with pytest.raises(error) as raised, store.session(tenant=tenant):  # type: ignore[arg-type]
         pass
+    assert type(raised.value) is error
 
 
 def test_messages_are_immutable(store: pgrecall.Store) -> None:
