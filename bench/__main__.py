@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from . import chat, chat_peers, knowledge, ops, query_overhead, vectors
+from . import chat, chat_peers, knowledge, langchain_peers, ops, query_overhead, vectors
 from ._db import bench_database
 from ._harness import RESULTS, Result, render, write
 from .peers import ALL, PGRECALL, available
@@ -33,6 +33,11 @@ SUITES: dict[str, Suite] = {
     # under 20 minutes: `python -m bench --only knowledge --only ops --name knowledge-ops`
     "knowledge": lambda url, quick, peers, rows: knowledge.run(url, quick=quick, rows=rows),
     "ops": lambda url, quick, peers, rows: ops.run(url, quick=quick),
+    # the LangChain adapters vs langchain-postgres through the LangChain API (issue 12):
+    # `python -m bench --only langchain --rows 20000 --name langchain`
+    "langchain": lambda url, quick, peers, rows: langchain_peers.run(
+        url, quick=quick, peers=peers, rows=rows
+    ),
 }
 DEFAULT = ["query", "chat", "chat-peers", "vectors"]
 
