@@ -300,7 +300,7 @@ BAD_VECTORS: list[tuple[Any, str]] = [
     ("abc", "sequence of floats"),
     (np.array([1.0, np.nan, 2.0]), "NaN or infinity"),
     (np.array([1.0, 2.0]), "has 2 dimensions"),
-    (np.zeros((2, 3)), "1-D or 2-D|zero vector"),
+    (np.zeros((2, 3)), "1-D|zero vector"),
 ]
 
 
@@ -349,8 +349,9 @@ def test_vector_round_trip_property(store: pgrecall.Store) -> None:
         with store.session(tenant="acme") as s:
             try:
                 e = s.embeddings.add(content, v, model=MODEL)
-            except ValidationError:
-                assert any(0xD800 <= ord(c) <= 0xDFFF for c in content)
+            except ValidationError as exc:
+                sane = 2.0**-120 <= sum(x * x for x in v) <= 2.0**120  # float32 cosine
+                assert "norm" in str(exc) if not sane else "UTF-8" in str(exc)
                 return
             back = s.embeddings.get(e.id)
             assert back.embedding == v and back.content == content

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import os
 import re
 import threading
@@ -21,13 +22,25 @@ from uuid import UUID
 import psycopg
 import pydantic
 from pgvector import Vector
+from psycopg import sql
 
 from ..errors import ValidationError, translate
 from ..models.knowledge import Embedding, EmbeddingModel
+from ..query.citus import is_citus, values_batches, vector_settings
 from ..query.db_async import model_row
 from ..query.named import Query, QueryError
 from ._base_async import AsyncArea
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text, opt_uuid
+from .validate import (
+    NORM_SQ_MAX,
+    NORM_SQ_MIN,
+    as_uuid,
+    check_limit,
+    check_norm,
+    check_text,
+    jsonb,
+    opt_text,
+    opt_uuid,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -112,8 +125,7 @@ def _check_floats(values: array[float], dims: int, what: str) -> None:
     # NaN or an infinity (also from a value too large for float32).
     if not math.isfinite(sum(values)):
         raise ValidationError(f"{what} contains NaN or infinity (or a value beyond float32)")
-    if max(values) == 0.0 == min(values):
-        raise ValidationError(f"{what} is the zero vector (no direction for cosine distance)")
+    check_norm(sum(map(operator.mul, values, values)), what)  # zero, under- or overflow
 
 
 def check_vector(value: VectorLike, dims: int, what: str = "embedding") -> Vector:
@@ -121,6 +133,8 @@ def check_vector(value: VectorLike, dims: int, what: str = "embedding") -> Vecto
     if isinstance(value, Vector):
         values = array("f", value.to_list())
     elif _is_ndarray(value):
+        if getattr(value, "ndim", 0) != 1:
+            raise ValidationError(f"{what} must be a 1-D array (one vector), not {value.ndim}-D")
         return _check_array(value, dims, what)[0]
     elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise ValidationError(f"{what} must be a sequence of floats, not {type(value).__name__}")
@@ -151,10 +165,11 @@ def _check_array(value: Any, dims: int, what: str) -> list[Vector]:
     if not finite.all():
         bad = int(np.argmin(finite))
         raise ValidationError(f"{what}[{bad}] contains NaN or infinity (or a value beyond float32)")
-    nonzero = rows.any(axis=1)
-    if not nonzero.all():
-        bad = int(np.argmin(nonzero))
-        raise ValidationError(f"{what}[{bad}] is the zero vector (no direction for cosine)")
+    squared = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
+    sane = (squared >= NORM_SQ_MIN) & (squared <= NORM_SQ_MAX)
+    if not sane.all():
+        bad = int(np.argmin(sane))
+        check_norm(float(squared[bad]), what if arr.ndim == 1 else f"{what}[{bad}]")
     return [Vector(row) for row in rows]
 
 
@@ -184,31 +199,69 @@ def check_model_name(name: str) -> str:
     return check_text(name, "model", max_len=200)
 
 
+# (database, tenant, model) -> declared dimension, shared by every session of the
+# process: a search needs no lookup round trip. A model's dimension changes only by
+# delete_model + declare_model; this process updates the entry when it does either,
+# and every vector search re-reads the model in its own pipeline (no extra round
+# trip), so a change made elsewhere is caught by the next search (search_pipeline).
+_DIMS: dict[tuple[str, str, str], int] = {}
+_MAX_DIMS_CACHED = 10_000
+
+
+def _dims_key(conn: Any, tenant: str, model: str) -> tuple[str, str, str]:
+    info = conn.info
+    return f"{info.host}:{info.port}/{info.dbname}", tenant, model
+
+
 class AsyncVectorArea(AsyncArea):
     """An area that takes vectors: knows the declared dimension of each model."""
 
-    _dims: dict[str, int] | None = None
+    _dims: dict[str, int] | None = None  # the dimensions this area's statements used
 
-    async def dimensions_of(self, model: str) -> int:
-        """The declared dimension of ``model``; :class:`ValidationError` if undeclared."""
+    def _remember(self, model: str, dims: int | None) -> None:
+        key = _dims_key(self.db.conn, self.t, model)
+        if dims is None:
+            _DIMS.pop(key, None)
+            if self._dims:
+                self._dims.pop(model, None)
+            return
+        if len(_DIMS) >= _MAX_DIMS_CACHED:
+            _DIMS.clear()
+        _DIMS[key] = dims
+
+    async def dimensions_of(self, model: str, *, fresh: bool = False) -> int:
+        """The declared dimension of ``model``; :class:`ValidationError` if undeclared.
+
+        Cached per process (``fresh=True`` reads the database); searches verify it.
+        """
         model = check_model_name(model)
-        if self._dims is None:
-            self._dims = {}
-        if model not in self._dims:
+        dims = None if fresh else _DIMS.get(_dims_key(self.db.conn, self.t, model))
+        if dims is None:
             found = await self.db.one(
                 self.q.get_embedding_model, EmbeddingModel, tenant_id=self.t, name=model
             )
             if found is None:
+                self._remember(model, None)
                 raise ValidationError(
                     f"embedding model {model!r} is not declared: call "
                     f"s.embeddings.declare_model({model!r}, dimensions=N) first"
                 )
-            self._dims[model] = found.dimensions
-        return self._dims[model]
+            dims = found.dimensions
+            self._remember(model, dims)
+        if self._dims is None:
+            self._dims = {}
+        self._dims[model] = dims
+        return dims
 
     async def vector_for(self, value: VectorLike, model: str, what: str) -> tuple[Vector, int]:
         dims = await self.dimensions_of(model)
-        return check_vector(value, dims, what), dims
+        try:
+            return check_vector(value, dims, what), dims
+        except ValidationError:  # a cached dimension may be stale: decide on a fresh one
+            fresh = await self.dimensions_of(model, fresh=True)
+            if fresh == dims:
+                raise
+            return check_vector(value, fresh, what), fresh
 
     async def search_pipeline(
         self,
@@ -227,16 +280,24 @@ class AsyncVectorArea(AsyncArea):
             ef_search=check_limit(ef_search, 1000),
             max_scan_tuples=check_limit(max_scan_tuples, 10_000_000),
         )
+        seen = self._dims or {}
+        models = {step[2].get("model") for step in steps}
+        used = {m: seen[m] for m in seen if m in models}
+        guard = self.q.get_embedding_model
         conn = self.db.conn
         cursors: list[psycopg.AsyncCursor[Any]] = []
         try:
             async with conn.pipeline():
                 async with conn.cursor() as cur:
-                    await cur.execute(knobs.sql, knobs.bind(params))
+                    for setting, args in vector_settings(conn, knobs, params):
+                        await cur.execute(setting, args)
+                for model in used:  # the declared dimensions, read in the same round trip
+                    cursors.append(conn.cursor(row_factory=model_row(EmbeddingModel)))
+                    await cursors[-1].execute(guard.sql, dict(tenant_id=self.t, name=model))
                 for query, row, step_params in steps:
                     cursors.append(conn.cursor(row_factory=model_row(row)))
                     await cursors[-1].execute(query.sql, query.bind(step_params) or None)
-                return [await cur.fetchall() for cur in cursors]
+                results = [await cur.fetchall() for cur in cursors]
         except psycopg.Error as exc:
             raise translate(exc) from exc
         except pydantic.ValidationError as exc:
@@ -244,6 +305,40 @@ class AsyncVectorArea(AsyncArea):
         finally:
             for cur in cursors:
                 await cur.close()
+        for (model, dims), declared in zip(used.items(), results, strict=False):
+            self._check_declared(model, dims, declared)
+        return results[len(used) :]
+
+    def _check_declared(self, model: str, dims: int, declared: list[EmbeddingModel]) -> None:
+        """The searched dimension was the declared one (else the search saw no rows)."""
+        now = declared[0].dimensions if declared else None
+        if now == dims:
+            return
+        self._remember(model, now)
+        if now is None:
+            raise ValidationError(f"embedding model {model!r} is not declared (any more)")
+        raise ValidationError(
+            f"embedding has {dims} dimensions, the model {model!r} declares {now} "
+            "(it was redeclared)"
+        )
+
+
+# add_many on Citus: insert_embedding_stage / upsert_embedding_stage as VALUES rows
+_CITUS_HEAD = sql.SQL(
+    "INSERT INTO pgrecall.embeddings AS e (tenant_id, id, document_id, analysis_id, memory_id, "
+    "chunk_index, content, embedding, model, dimensions, source)"
+)
+_CITUS_ROW = sql.SQL(
+    "(%s, %s::uuid, %s::uuid, %s::uuid, %s::uuid, %s::integer, %s, %s::vector, %s, "
+    "%s::integer, %s::jsonb)"
+)
+_CITUS_UPSERT = sql.SQL(
+    "ON CONFLICT (tenant_id, id) DO UPDATE SET document_id = EXCLUDED.document_id, "
+    "analysis_id = EXCLUDED.analysis_id, memory_id = EXCLUDED.memory_id, "
+    "chunk_index = EXCLUDED.chunk_index, content = EXCLUDED.content, "
+    "embedding = EXCLUDED.embedding, model = EXCLUDED.model, "
+    "dimensions = EXCLUDED.dimensions, source = EXCLUDED.source"
+)
 
 
 class AsyncEmbeddings(AsyncVectorArea):
@@ -264,6 +359,7 @@ class AsyncEmbeddings(AsyncVectorArea):
             description=opt_text(description, "description", 10_000),
         )
         assert found is not None  # INSERT ... ON CONFLICT DO UPDATE returns the row
+        self._remember(found.name, None)  # read again on next use (after this commits)
         if found.dimensions != dimensions:
             raise ValidationError(
                 f"embedding model {name!r} is declared with {found.dimensions} dimensions, "
@@ -285,8 +381,7 @@ class AsyncEmbeddings(AsyncVectorArea):
         n = await self.db.execute(
             self.q.delete_embedding_model, tenant_id=self.t, name=check_model_name(name)
         )
-        if self._dims:
-            self._dims.pop(name, None)
+        self._remember(check_model_name(name), None)
         return n > 0
 
     async def add(
@@ -398,7 +493,13 @@ class AsyncEmbeddings(AsyncVectorArea):
             raise ValidationError("contents must be a sequence of text")
         n = len(contents)
         dims = await self.dimensions_of(model)
-        vectors = check_vectors(embeddings, dims, "embeddings")
+        try:
+            vectors = check_vectors(embeddings, dims, "embeddings")
+        except ValidationError:  # a cached dimension may be stale: decide on a fresh one
+            fresh = await self.dimensions_of(model, fresh=True)
+            if fresh == dims:
+                raise
+            dims, vectors = fresh, check_vectors(embeddings, fresh, "embeddings")
         texts = [_content(c, f"contents[{i}]") for i, c in enumerate(contents)]
         indexes = list(range(n)) if chunk_indexes is None else list(chunk_indexes)
         chunk_ids = [uuid7() for _ in range(n)] if ids is None else [as_uuid(i) for i in ids]
@@ -426,11 +527,25 @@ class AsyncEmbeddings(AsyncVectorArea):
         ]
         if not rows:
             return []
+        if is_citus(self.db.conn):  # RLS refuses the stage's INSERT ... SELECT there
+            await self._insert_values(rows, upsert=upsert)
+            return chunk_ids
         await self.db.execute(self.q.create_embedding_stage)
         await self.db.copy(self.q.copy_embedding_stage, rows)
         move = self.q.upsert_embedding_stage if upsert else self.q.insert_embedding_stage
         await self.db.execute(move, tenant_id=self.t)
         return chunk_ids
+
+    async def _insert_values(self, rows: list[tuple[Any, ...]], *, upsert: bool) -> None:
+        """``add_many`` on Citus: multi-row VALUES (see :func:`values_batches`)."""
+        tail = _CITUS_UPSERT if upsert else None
+        for stmt, args in values_batches(
+            _CITUS_HEAD, _CITUS_ROW, [(self.t, *r) for r in rows], tail
+        ):
+            try:
+                await self.db.conn.execute(stmt, args)
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
 
     async def get(self, id: UUID | str) -> Embedding:
         return await self.db.get(self.q.get_embedding, Embedding, tenant_id=self.t, id=as_uuid(id))

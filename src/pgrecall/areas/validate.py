@@ -20,11 +20,14 @@ __all__ = [
     "MAX_INT",
     "MAX_JSON_DEPTH",
     "MAX_TENANT_LEN",
+    "NORM_SQ_MAX",
+    "NORM_SQ_MIN",
     "as_uuid",
     "check_aware",
     "check_count",
     "check_json",
     "check_limit",
+    "check_norm",
     "check_object",
     "check_tenant",
     "check_text",
@@ -141,3 +144,21 @@ def check_tenant(tenant: str | None) -> str:
     if tenant is None or not isinstance(tenant, str) or not tenant.strip():
         raise TenantMissingError("a tenant id is required (non-empty text)")
     return check_text(tenant, "tenant id", max_len=MAX_TENANT_LEN)
+
+
+# The squared norm of a vector must stay well inside float32 (pgvector computes the
+# norms and dot products of cosine distance in float32): below 2**-120 it underflows
+# (distance NaN or 0), above 2**120 it overflows. |v| between ~1e-18 and ~1e18.
+NORM_SQ_MIN = 2.0**-120
+NORM_SQ_MAX = 2.0**120
+
+
+def check_norm(squared: float, what: str) -> None:
+    """Refuse a vector whose squared norm (computed in float64) cosine distance cannot use."""
+    if squared == 0.0:
+        raise ValidationError(f"{what} is the zero vector (no direction for cosine distance)")
+    if not NORM_SQ_MIN <= squared <= NORM_SQ_MAX:
+        raise ValidationError(
+            f"{what} has norm {math.sqrt(squared):.3g}, outside 2**-60 .. 2**60: too small or "
+            "too large for float32 cosine distance (normalize it)"
+        )
