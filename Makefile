@@ -21,12 +21,13 @@ demo: $(STAMP)
 	  $(BIN)/yoyo apply --config yoyo.ini && \
 	  $(BIN)/pgrecall demo
 
-## make test: ruff, mypy --strict, generated-code check, pytest against a real PostgreSQL
+## make test: ruff, mypy --strict, generated-code check, migration lint + squawk, pytest against a real PostgreSQL
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/python tools/async_to_sync.py --check
+	$(BIN)/pgrecall lint --squawk
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

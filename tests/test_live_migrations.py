@@ -58,7 +58,7 @@ class Retries(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if hasattr(record, "lock_timeouts"):
-            self.seen.append((record.migration, record.lock_timeouts))
+            self.seen.append((getattr(record, "migration", ""), record.lock_timeouts))
 
     def count(self, mid: str) -> int:
         return sum(1 for m, _ in self.seen if m == mid)
@@ -106,14 +106,14 @@ class Background:
         return self.result
 
 
-def alter_waiting(monitor: psycopg.Connection[Any]) -> int | None:
+def alter_waiting(monitor: psycopg.Connection[Any]) -> int:
     """The pid of the migration's ALTER TABLE while it waits for its lock."""
-    pid: int | None = scalar(
+    pid: int = scalar(
         monitor,
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
         " AND wait_event_type = 'Lock' AND query ~ 'ALTER TABLE live_items'",
     )
-    return pid
+    return pid or 0
 
 
 def app_select(url: str, pids: list[int]) -> int:
@@ -137,7 +137,9 @@ def test_a_blocked_migration_times_out_retries_and_never_holds_up_the_app(
             pids: list[int] = []
             app = Background(lambda p=pids: app_select(empty_db_url, p))  # type: ignore[misc]
 
-            def blocked_or_done(p: list[int] = pids, mig: int = mig_pid) -> str | None:
+            def blocked_or_done(
+                p: list[int] = pids, mig: int = mig_pid, app: Background = app
+            ) -> str | None:
                 if not app.thread.is_alive():
                     return "done"
                 if p and mig in (

@@ -88,6 +88,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from .. import migrate as migrations
 
     problems = migrations.lint(_sources(args))
+    if args.squawk:
+        from ..migrate.squawk import squawk
+
+        problems += squawk(_sources(args), config=args.squawk_config)
     for p in problems:
         print(p)
     print(f"{len(problems)} problem(s)", file=sys.stderr)
@@ -135,4 +139,10 @@ def add_commands(sub: Any) -> None:
             p.add_argument("--count", type=int, default=1, help="how many (default 1)")
     st = add("status", cmd_status, "applied / pending / drifted / missing migrations")
     st.add_argument("--json", action="store_true")
-    add("lint", cmd_lint, "check migration files against the project's rules")
+    lt = add("lint", cmd_lint, "check migration files against the project's rules")
+    lt.add_argument(
+        "--squawk",
+        action="store_true",
+        help="also run squawk (pip install squawk-cli), the way pgrecall runs migrations",
+    )
+    lt.add_argument("--squawk-config", type=Path, help="default: the nearest .squawk.toml")
