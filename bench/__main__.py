@@ -15,7 +15,16 @@ import sys
 import time
 from collections.abc import Callable
 
-from . import chat, chat_peers, knowledge, langchain_peers, ops, query_overhead, vectors
+from . import (
+    chat,
+    chat_peers,
+    knowledge,
+    langchain_peers,
+    ops,
+    query_overhead,
+    replicas,
+    vectors,
+)
 from ._db import bench_database
 from ._harness import RESULTS, Result, render, write
 from .peers import ALL, PGRECALL, available
@@ -35,6 +44,8 @@ SUITES: dict[str, Suite] = {
     "ops": lambda url, quick, peers, rows: ops.run(url, quick=quick),
     # the LangChain adapters vs langchain-postgres through the LangChain API (issue 12):
     # `python -m bench --only langchain --rows 20000 --name langchain`
+    # read replicas (issue 11): its own primary + standby; `--only replicas --name replicas`
+    "replicas": lambda url, quick, peers, rows: replicas.run(url, quick=quick, rows=rows),
     "langchain": lambda url, quick, peers, rows: langchain_peers.run(
         url, quick=quick, peers=peers, rows=rows
     ),

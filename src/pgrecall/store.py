@@ -22,9 +22,11 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .areas.messages import MessageFields, message_params
+from .areas.turns import MemoryRecall, chat_turn
 from .areas.validate import check_tenant
 from .errors import TransientError, translate
 from .models.core import Message
+from .models.knowledge import ChatTurn
 from .query.blocking import to_thread
 from .query.citus import CITUS_PROBE, mark_citus, tenant_setting
 from .query.db import DB, model_row
@@ -96,9 +98,12 @@ class Store:
             timeout=settings.replica_timeout,
             echo=settings.echo,
         )
-        # Commits through this store, and how many of them a replica has been seen to
-        # have replayed: a read-only session after a newer commit waits for it.
+        # Read-your-writes bookkeeping: commits through this store are numbered; each
+        # tenant remembers its last one, and ``_replayed`` is the last number a replica
+        # was seen to have replayed. A tenant's read-only session waits only for its own
+        # tenant's commits (another tenant's rows are invisible to it anyway).
         self._commits = 0
+        self._last_commit: dict[str, int] = {}
         self._replayed = 0
 
     def _make_pool(self, url: str, name: str) -> ConnectionPool[Connection[Any]]:
@@ -189,7 +194,15 @@ class Store:
                     self.replicas.mark_down(replica, exc)
                 raise
         if not read_only:
-            self._commits += 1
+            self._committed(tenant)
+
+    def _committed(self, tenant: str) -> None:
+        self._commits += 1
+        self._last_commit[tenant] = self._commits
+        if len(self._last_commit) > 10_000:  # forget tenants every replica has caught up on
+            self._last_commit = {
+                t: n for t, n in self._last_commit.items() if n > self._replayed
+            }
 
     def _begin(
         self,
@@ -217,13 +230,14 @@ class Store:
     ) -> tuple[DB, object] | None:
         """A caught-up replica with the session begun, or ``None`` (use the primary)."""
         commits = self._commits
-        lsn = self._commit_lsn() if commits != self._replayed else None
+        behind = self._last_commit.get(tenant, 0) > self._replayed
+        lsn = self._commit_lsn() if behind else None
 
         def begin(db: DB, params: dict[str, Any]) -> tuple[Any, ...] | None:
             return self._begin(db, tenant, read_only=True, probe=(PROBE, params))
 
         found = self.replicas.checkout(stack, lsn, begin)
-        if found is not None:
+        if found is not None and lsn is not None:
             self._replayed = max(self._replayed, commits)
         return found
 
@@ -275,8 +289,47 @@ class Store:
         msg = retry(
             attempt, attempts=retries + 1, idempotent=params["request_id"] is not None
         )
-        self._commits += 1
+        self._committed(tenant)
         return msg
+
+    def chat_turn(
+        self,
+        tenant: str,
+        conversation_id: UUID | str,
+        /,
+        *,
+        last: int = 20,
+        max_tokens: int | None = None,
+        memories: MemoryRecall | None = None,
+        retries: int = 3,
+        **fields: Unpack[MessageFields],
+    ) -> ChatTurn:
+        """One chat request in one round trip: append the message, return it with the
+        context window that includes it (and, with ``memories``, the recalled memories).
+
+        The context is the newest ``last`` messages, oldest first; with ``max_tokens``
+        the token-budgeted window of ``s.messages.context`` (system prompt kept, at
+        most ``last`` other messages). The tenant, the INSERT and the SELECTs travel
+        as one pipeline that PostgreSQL runs as one transaction. With a ``request_id``
+        the call is idempotent: a retry stores nothing new and returns the first
+        message with a current context, and it is retried (up to ``retries`` times)
+        even when a lost connection leaves the outcome unknown.
+        """
+        tenant = check_tenant(tenant)
+
+        def attempt() -> ChatTurn:
+            with self.connection() as db:
+                return chat_turn(
+                    db, tenant, self.queries, conversation_id, fields,
+                    begin=tenant_setting(db.conn, tenant),
+                    last=last, max_tokens=max_tokens, memories=memories,
+                )
+
+        turn = retry(
+            attempt, attempts=retries + 1, idempotent=fields.get("request_id") is not None
+        )
+        self._committed(tenant)
+        return turn
 
     def health(self, *, check_migrations: bool = True) -> HealthReport:
         """Server, pool and migration health; never raises (``status: unhealthy``)."""

@@ -21,9 +21,11 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from .areas.messages_async import MessageFields, message_params
+from .areas.turns_async import MemoryRecall, chat_turn
 from .areas.validate import check_tenant
 from .errors import TransientError, translate
 from .models.core import Message
+from .models.knowledge import ChatTurn
 from .query.blocking import to_thread_async
 from .query.citus import CITUS_PROBE, mark_citus, tenant_setting
 from .query.db_async import AsyncDB, model_row
@@ -95,9 +97,12 @@ class AsyncStore:
             timeout=settings.replica_timeout,
             echo=settings.echo,
         )
-        # Commits through this store, and how many of them a replica has been seen to
-        # have replayed: a read-only session after a newer commit waits for it.
+        # Read-your-writes bookkeeping: commits through this store are numbered; each
+        # tenant remembers its last one, and ``_replayed`` is the last number a replica
+        # was seen to have replayed. A tenant's read-only session waits only for its own
+        # tenant's commits (another tenant's rows are invisible to it anyway).
         self._commits = 0
+        self._last_commit: dict[str, int] = {}
         self._replayed = 0
 
     def _make_pool(self, url: str, name: str) -> AsyncConnectionPool[AsyncConnection[Any]]:
@@ -188,7 +193,15 @@ class AsyncStore:
                     self.replicas.mark_down(replica, exc)
                 raise
         if not read_only:
-            self._commits += 1
+            self._committed(tenant)
+
+    def _committed(self, tenant: str) -> None:
+        self._commits += 1
+        self._last_commit[tenant] = self._commits
+        if len(self._last_commit) > 10_000:  # forget tenants every replica has caught up on
+            self._last_commit = {
+                t: n for t, n in self._last_commit.items() if n > self._replayed
+            }
 
     async def _begin(
         self,
@@ -216,13 +229,14 @@ class AsyncStore:
     ) -> tuple[AsyncDB, object] | None:
         """A caught-up replica with the session begun, or ``None`` (use the primary)."""
         commits = self._commits
-        lsn = await self._commit_lsn() if commits != self._replayed else None
+        behind = self._last_commit.get(tenant, 0) > self._replayed
+        lsn = await self._commit_lsn() if behind else None
 
         async def begin(db: AsyncDB, params: dict[str, Any]) -> tuple[Any, ...] | None:
             return await self._begin(db, tenant, read_only=True, probe=(PROBE, params))
 
         found = await self.replicas.checkout(stack, lsn, begin)
-        if found is not None:
+        if found is not None and lsn is not None:
             self._replayed = max(self._replayed, commits)
         return found
 
@@ -274,8 +288,47 @@ class AsyncStore:
         msg = await retry_async(
             attempt, attempts=retries + 1, idempotent=params["request_id"] is not None
         )
-        self._commits += 1
+        self._committed(tenant)
         return msg
+
+    async def chat_turn(
+        self,
+        tenant: str,
+        conversation_id: UUID | str,
+        /,
+        *,
+        last: int = 20,
+        max_tokens: int | None = None,
+        memories: MemoryRecall | None = None,
+        retries: int = 3,
+        **fields: Unpack[MessageFields],
+    ) -> ChatTurn:
+        """One chat request in one round trip: append the message, return it with the
+        context window that includes it (and, with ``memories``, the recalled memories).
+
+        The context is the newest ``last`` messages, oldest first; with ``max_tokens``
+        the token-budgeted window of ``s.messages.context`` (system prompt kept, at
+        most ``last`` other messages). The tenant, the INSERT and the SELECTs travel
+        as one pipeline that PostgreSQL runs as one transaction. With a ``request_id``
+        the call is idempotent: a retry stores nothing new and returns the first
+        message with a current context, and it is retried (up to ``retries`` times)
+        even when a lost connection leaves the outcome unknown.
+        """
+        tenant = check_tenant(tenant)
+
+        async def attempt() -> ChatTurn:
+            async with self.connection() as db:
+                return await chat_turn(
+                    db, tenant, self.queries, conversation_id, fields,
+                    begin=tenant_setting(db.conn, tenant),
+                    last=last, max_tokens=max_tokens, memories=memories,
+                )
+
+        turn = await retry_async(
+            attempt, attempts=retries + 1, idempotent=fields.get("request_id") is not None
+        )
+        self._committed(tenant)
+        return turn
 
     async def health(self, *, check_migrations: bool = True) -> HealthReport:
         """Server, pool and migration health; never raises (``status: unhealthy``)."""

@@ -39,7 +39,7 @@ SELECT pg_is_in_recovery() AS standby,
        END::float8 AS lag
 """
 _CAUGHT_UP = "SELECT coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)"
-_POLL = 0.005  # seconds between read-your-writes checks
+_POLL = 0.001  # seconds between read-your-writes checks
 
 ProbeRow = tuple[Any, ...] | None
 Begin = Callable[[AsyncDB, dict[str, Any]], Awaitable[ProbeRow]]
