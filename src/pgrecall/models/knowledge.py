@@ -13,6 +13,7 @@ from .core import Message, Row
 __all__ = [
     "MEMORY_KINDS",
     "Analysis",
+    "ChatTurn",
     "Chunk",
     "ChunkHit",
     "Document",
@@ -190,3 +191,14 @@ class MemoryContext(BaseModel):
 
     messages: list[Message]
     memories: list[RecalledMemory]
+
+
+class ChatTurn(BaseModel):
+    """One chat request (``store.chat_turn``): the stored message, the context window
+    that includes it, and the recalled memories (empty unless asked for)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message: Message
+    context: list[Message]
+    memories: list[RecalledMemory] = []
