@@ -21,7 +21,8 @@ NASTY = [
     "", " ", "the", "a & b", "a | b", "!(", "!(x", "'", "''", '"', '"unclosed', "\\", "\\'",
     "foo:*", "<->", "a <-> b", "(((", ")))", "-", "--", "or", "OR OR", "-x or y", "&|!():*",
     "é中文🙂", "x" * 5000, " ".join(["word"] * 500), "NULL", "'; DROP TABLE x; --", "$1", "%s",
-    "%(q)s", ":q", "\t\n\r",
+    "%(q)s", ":q", "\t\n\r", "-" * 33, "- " * 40, "a " + "-" * 99 + " b", "-!" * 40, "-(" * 40,
+    "-<-" * 30, "-\t" * 40, ("-" * 16 + "'") * 5, "-" * 10_000,
 ]  # fmt: skip
 
 
@@ -150,11 +151,15 @@ def test_user_search_text_never_causes_an_sql_error(store: pgrecall.Store) -> No
 
     operators = st.text(alphabet="&|!():*'\"\\<->- ", max_size=10)
     nasty = st.sampled_from(NASTY).flatmap(lambda base: operators.map(lambda x: base + x))
+    # Long runs of operators (33 dashes overflowed the tsquery parser's stack: XX000).
+    runs = st.text(alphabet="-!(<>|& \t\u3000.,", min_size=30, max_size=300)
+    dashes = st.integers(30, 200).map(lambda n: "-" * n)
+    mixed = st.lists(dashes | runs | st.sampled_from(NASTY), min_size=1, max_size=4).map("".join)
 
     @settings(
         max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None
     )
-    @given(st.text(alphabet=st.characters(), max_size=80) | nasty)
+    @given(st.text(alphabet=st.characters(), max_size=80) | nasty | runs | mixed)
     def run(q: str) -> None:
         search(q)
 

@@ -12,6 +12,7 @@ chunk searches, where ``document_filter=`` filters on the chunk's document's met
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -46,10 +47,29 @@ def check_config(config: str) -> str:
     return config
 
 
+# A run of negations: dashes with nothing between them that could start a word (ASCII
+# letters and digits; a double quote opens a phrase). websearch_to_tsquery stacks one
+# NOT per dash and fails past 32 ("tsquery stack too small", XX000).
+_NOT_RUN = re.compile(r'-(?:[^a-zA-Z0-9"]*-)+')
+MAX_NOT_RUN = 16
+
+
+def _fold_negations(m: re.Match[str]) -> str:
+    run = m.group(0)
+    dashes = run.count("-")
+    if dashes <= MAX_NOT_RUN:
+        return run
+    return run.replace("-", "") + "-" * (dashes % 2)  # NOT NOT x is x
+
+
 def check_query(q: str) -> str:
+    """User search text, safe for ``websearch_to_tsquery`` whatever it holds.
+
+    Runs of more than 16 negations (``-``) fold to one or none, keeping their parity.
+    """
     if not isinstance(q, str):
         raise ValidationError("search text must be text")
-    return check_text(q, "search text", max_len=MAX_QUERY)
+    return _NOT_RUN.sub(_fold_negations, check_text(q, "search text", max_len=MAX_QUERY))
 
 
 def _filters(
