@@ -3,6 +3,8 @@ source and document metadata), with iterative HNSW scans returning k rows."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -148,3 +150,40 @@ def test_selective_filter_on_hnsw_returns_k_rows(store: pgrecall.Store) -> None:
     passing = [i for i in range(n) if i % 100 == 7]
     exact = sorted(passing, key=lambda i: -float(unit[i] @ q))[:k]
     assert len(set(exact) & {int(h.content) for h in hits}) >= 9
+
+
+def test_readme_metadata_filters_example(store: pgrecall.Store) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("\n### Metadata filters\n")
+    end = readme.find("\n#", start + 10)
+    (python,) = re.findall(r"```python\n(.*?)```", readme[start:end], re.S)
+    exec(python, {"store": store})
+
+
+def test_indexes_serve_filters(store: pgrecall.Store) -> None:
+    """GIN for containment (0014), and the README's expression index for a range."""
+    with store.session(tenant="acme") as s:
+        s.embeddings.declare_model(MODEL, dimensions=3)
+        s.embeddings.add_many(
+            [str(i) for i in range(300)], [[1.0, i / 300, 0.0] for i in range(300)],
+            model=MODEL, sources=[{"year": 1900 + i % 150, "lang": f"l{i}"} for i in range(300)],
+        )  # fmt: skip
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (ddl,) = re.findall(r"CREATE INDEX CONCURRENTLY IF NOT EXISTS embeddings_source_year_idx.*?;",
+                        readme, re.S)  # fmt: skip
+    with psycopg.connect(store.url, autocommit=True) as c:
+        c.execute(ddl.encode())
+        c.execute("ANALYZE pgrecall.embeddings")
+    cases: dict[str, dict[str, Any]] = {
+        "embeddings_source_idx": {"lang": {"$in": ["l1", "l2"]}},
+        "embeddings_source_year_idx": {"year": {"$between": [1950, 1951]}},
+    }
+    for index, flt in cases.items():
+        pred = compile_filter(flt, psycopg.sql.SQL("e.source"))
+        query = psycopg.sql.SQL("EXPLAIN SELECT id FROM pgrecall.embeddings AS e WHERE {}").format(
+            pred.sql
+        )
+        with store.session(tenant="acme") as s:
+            s.db.conn.execute("SET LOCAL enable_seqscan = off")
+            plan = "\n".join(r[0] for r in s.db.conn.execute(query, pred.params))
+        assert index in plan, plan

@@ -4,6 +4,8 @@ in-memory filter semantics), each query mode, the async twins, and a VectorStore
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -259,3 +261,27 @@ def test_vector_store_index_retrieves_with_filters(store: pgrecall.Store) -> Non
     flt = MetadataFilters(filters=[f("tags", FilterOperator.CONTAINS, "b")])
     found = index.as_retriever(similarity_top_k=5, filters=flt).retrieve("anything")
     assert sorted(n.node.node_id for n in found) == ["n1", "n2"]
+
+
+async def test_async_index_on_an_async_store(astore: pgrecall.AsyncStore) -> None:
+    v = PgRecallVectorStore(astore, tenant="acme", model="mock-8")
+    index = VectorStoreIndex.from_vector_store(v, embed_model=MockEmbedding(embed_dim=8))
+    await index.ainsert_nodes([TextNode(id_=k, text=TEXTS[k], metadata=META[k]) for k in META])
+    flt = MetadataFilters(filters=[f("year", FilterOperator.LT, 2021)])
+    found = await index.as_retriever(similarity_top_k=5, filters=flt).aretrieve("anything")
+    assert sorted(n.node.node_id for n in found) == ["n2", "n4"]
+
+
+def readme_block(heading: str) -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index(f"\n{heading}\n")
+    end = readme.find("\n#", start + len(heading) + 2)
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", readme[start:end], re.S)
+    return blocks[0]
+
+
+def test_readme_llama_index_example(store: pgrecall.Store) -> None:
+    exec(readme_block("## LlamaIndex"), {"store": store})
+    with store.session(tenant="acme") as s:
+        assert s.embeddings.count() == 3
+        assert s.kv.keys("llama_index/index_store/data")  # the index struct, in the KV store
