@@ -16,6 +16,7 @@ from ..errors import PgRecallError
 from .api import add_commands as add_api_commands
 from .check import add_commands as add_check_commands
 from .common import say
+from .distribute import add_commands as add_distribute_commands
 from .migrate import add_commands as add_migrate_commands
 from .ops import add_commands as add_ops_commands
 from .server import add_commands as add_server_commands
@@ -28,6 +29,7 @@ COMMAND_GROUPS: list[Callable[[Any], None]] = [
     add_migrate_commands,
     add_check_commands,
     add_ops_commands,
+    add_distribute_commands,
     add_api_commands,
 ]
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..areas.validate import check_tenant
 from ..errors import ConfigurationError, ValidationError
 from ..models.ops import EventPartition, PartitionName
+from ..query.citus import set_tenant
 from .catalog import CleanupReport
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def cleanup(
                 "(superuser or BYPASSRLS); pass a tenant to clean up one tenant"
             )
         if tenant is not None:
-            db.execute(q.set_tenant, tenant_id=tenant)
+            set_tenant(db.conn, tenant)
         created = db.many(
             q.create_event_partitions,
             PartitionName,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .. import __version__
 from ..areas.validate import check_tenant
+from ..query.citus import set_tenant
 from ..query.db import DB
 from ..query.named import Query
 from .catalog import (
@@ -57,7 +58,7 @@ def export_tenant(store: Store, tenant: str, out: Path | str | TextIO) -> Export
     with store.transaction() as db:
         q = store.queries
         db.execute(q.snapshot_transaction)
-        db.execute(q.set_tenant, tenant_id=tenant)
+        set_tenant(db.conn, tenant)
         exported_at = datetime.now(UTC)
         order, _ = tenant_tables(db, q)
         for table in order:

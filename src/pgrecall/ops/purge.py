@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..areas.validate import check_tenant
 from ..models.ops import TableCount
+from ..query.citus import set_tenant
 from ..query.named import Query
 from .catalog import PurgeReport, _ident, tenant_tables
 from .restore import _refuse_non_empty
@@ -25,7 +26,7 @@ def purge_tenant(store: Store, tenant: str) -> PurgeReport:
     tenant = check_tenant(tenant)
     with store.transaction() as db:
         q = store.queries
-        db.execute(q.set_tenant, tenant_id=tenant)
+        set_tenant(db.conn, tenant)
         before = {
             t.table_name: t.row_count
             for t in db.many(q.tenant_table_counts, TableCount, tenant_id=tenant)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..areas.validate import check_tenant
 from ..errors import ConfigurationError, ConflictError, PgRecallError, ValidationError
 from ..models.ops import TableCount
+from ..query.citus import set_tenant
 from ..query.db import DB
 from ..query.named import Queries, Query
 from .catalog import (
@@ -91,7 +92,7 @@ def import_tenant(
     counts: dict[str, int] = {}
     with store.transaction() as db:
         q = store.queries
-        db.execute(q.set_tenant, tenant_id=target)
+        set_tenant(db.conn, target)
         _refuse_non_empty(db, q, target, "import into")
         try:
             db.execute(q.replica_mode)
