@@ -12,12 +12,15 @@ from llama_index.core.storage.index_store.keyval_index_store import KVIndexStore
 
 import pgrecall
 from pgrecall.errors import ConfigurationError, ValidationError
-from pgrecall.integrations.llama_index import PgRecallChatStore, PgRecallKVStore
+from pgrecall.integrations.llama_index import PgRecallChatStore, PgRecallKVStore, kv_store
 
 # -- KV store --------------------------------------------------------------------------
 
 
-def test_kv_put_get_all_delete_per_collection(store: pgrecall.Store) -> None:
+def test_kv_put_get_all_delete_per_collection(
+    store: pgrecall.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kv_store, "WRITE_BATCH", 400)  # put_all below takes 4 statements
     kv = PgRecallKVStore(store, tenant="acme")
     assert kv.get("a") is None and kv.get_all() == {}
     kv.put("a", {"x": 1, "nested": {"y": [1, 2]}})

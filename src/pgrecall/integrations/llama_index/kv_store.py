@@ -28,6 +28,7 @@ from ._backend import Backend
 __all__ = ["PgRecallKVStore"]
 
 PAGE = 1000
+WRITE_BATCH = 10_000  # keys per statement of put_all (all in one transaction)
 
 
 def _dump(val: dict[str, Any]) -> bytes:
@@ -41,6 +42,16 @@ def _load(raw: bytes | None) -> dict[str, Any] | None:
         return None
     value: dict[str, Any] = json.loads(raw)
     return value
+
+
+def _put(s: Session, ns: str, items: list[tuple[str, bytes]]) -> None:
+    for i in range(0, len(items), WRITE_BATCH):
+        s.kv.mset(ns, items[i : i + WRITE_BATCH])
+
+
+async def _aput(s: AsyncSession, ns: str, items: list[tuple[str, bytes]]) -> None:
+    for i in range(0, len(items), WRITE_BATCH):
+        await s.kv.mset(ns, items[i : i + WRITE_BATCH])
 
 
 def _all(s: Session, ns: str) -> dict[str, dict[str, Any]]:
@@ -67,7 +78,8 @@ async def _aall(s: AsyncSession, ns: str) -> dict[str, dict[str, Any]]:
 
 class PgRecallKVStore(BaseKVStore):
     """Key-value store of one tenant: ``put`` / ``get`` / ``get_all`` / ``delete`` (and
-    their async twins) per collection; ``put_all`` writes a batch in one statement."""
+    their async twins) per collection; ``put_all`` writes in one transaction, 10,000 keys
+    a statement (LlamaIndex's ``batch_size`` is not needed)."""
 
     def __init__(
         self, store: Store | AsyncStore, *, tenant: str, namespace_prefix: str = "llama_index/"
@@ -94,7 +106,7 @@ class PgRecallKVStore(BaseKVStore):
     ) -> None:
         items = [(k, _dump(v)) for k, v in kv_pairs]
         ns = self._ns(collection)
-        self._backend.call(lambda s: s.kv.mset(ns, items))
+        self._backend.call(lambda s: _put(s, ns, items))
 
     async def aput_all(
         self,
@@ -104,7 +116,7 @@ class PgRecallKVStore(BaseKVStore):
     ) -> None:
         items = [(k, _dump(v)) for k, v in kv_pairs]
         ns = self._ns(collection)
-        await self._backend.acall(lambda s: s.kv.mset(ns, items), lambda s: s.kv.mset(ns, items))
+        await self._backend.acall(lambda s: _put(s, ns, items), lambda s: _aput(s, ns, items))
 
     def get(self, key: str, collection: str = DEFAULT_COLLECTION) -> dict[str, Any] | None:
         ns = self._ns(collection)

@@ -40,6 +40,7 @@ __all__ = ["PgRecallVectorStore", "node_uuid"]
 _NAMESPACE = uuid5(NAMESPACE_URL, "pgrecall:llama_index:node")
 REF_KEY = "llama_index_ref_doc_id"
 NODE_ID_KEY = "_node_id"
+MAX_PREFETCH = 1000  # candidates of an MMR query (s.search.vector's k limit)
 TEXT_MODES = (VectorStoreQueryMode.TEXT_SEARCH, VectorStoreQueryMode.SPARSE)
 HYBRID_MODES = (VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.SEMANTIC_HYBRID)
 
@@ -99,7 +100,7 @@ class _Search:
         flt: dict[str, Any] = parts[0] if len(parts) == 1 else {"$and": parts} if parts else {}
         self.args: dict[str, Any] = {"model": model, "filter": flt}
         self.mmr_threshold = query.mmr_threshold or kwargs.get("mmr_threshold")
-        self.prefetch = self.k * int(kwargs.get("mmr_prefetch_factor", 4))
+        self.prefetch = min(self.k * int(kwargs.get("mmr_prefetch_factor", 4)), MAX_PREFETCH)
         if (self.mode in TEXT_MODES or self.mode in HYBRID_MODES) and not query.query_str:
             raise ValidationError(f"query mode {self.mode.value} needs query_str")
         if self.mode not in TEXT_MODES and query.query_embedding is None:
