@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="seconds to wait for a replica connection"
     )
 
+    @field_validator("embedded_version", mode="before")
+    @classmethod
+    def _version_from_env(cls, value: object) -> object:
+        """``PGRECALL_EMBEDDED_VERSION=16`` arrives as the string "16"."""
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        return value
+
     @field_validator("replica_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:

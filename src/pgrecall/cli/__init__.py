@@ -7,6 +7,7 @@ The database is ``--url``, else ``DATABASE_URL``, else the embedded server in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,7 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgrecall", description=__doc__)
     parser.add_argument("--url", help="database URL (default: DATABASE_URL, else embedded)")
     parser.add_argument("--dir", type=Path, help="embedded server home (default .pgrecall)")
-    parser.add_argument("--pg", type=int, choices=(16, 18), default=18, help="embedded version")
+    parser.add_argument(
+        "--pg",
+        type=int,
+        choices=(16, 18),
+        help="embedded PostgreSQL version (default: the running one, else "
+        "PGRECALL_EMBEDDED_VERSION, 18)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:
         group(sub)
@@ -56,10 +63,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rest = rest
     try:
         code: int = args.fn(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except PgRecallError as exc:
         say(f"pgrecall {args.command}: {type(exc).__name__}: {exc}")
         return 2
+    except BrokenPipeError:
+        return _closed_pipe()
     return code
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``pgrecall status --json | head``): stop quietly, like a
+    command ended by SIGPIPE (exit 141), and keep Python from failing again on the final
+    flush of standard output."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout is not a real file
+        pass
+    return 141
 
 
 if __name__ == "__main__":

@@ -56,11 +56,36 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``pgrecall rollback`` of more migrations than this wants ``--yes`` (as does the initial one).
+CONFIRM_ABOVE = 3
+
+
+def _rollback_refusal(url: str, args: argparse.Namespace) -> str | None:
+    """Why this rollback needs ``--yes``: it undoes the first applied migration (which
+    drops the schema and every row) or more than :data:`CONFIRM_ABOVE` migrations."""
+    from .. import migrate as migrations
+
+    plan = migrations.rollback(url, sources=_sources(args), count=args.count, dry_run=True).plan
+    applied = [s.id for s in migrations.status(url, sources=_sources(args)) if s.applied_at]
+    if applied and min(applied) in plan:
+        return (
+            f"this rolls back {len(plan)} migration(s) down to the initial one, "
+            f"{min(applied)}: everything the migrations created goes, rows included"
+        )
+    if len(plan) > CONFIRM_ABOVE:
+        return f"this rolls back {len(plan)} migrations ({', '.join(plan)})"
+    return None
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from .. import migrate as migrations
 
+    url = yoyo_url(resolve_url(args))
+    if not args.dry_run and not args.yes and (why := _rollback_refusal(url, args)):
+        print(f"pgrecall rollback: {why}; add --yes to do it", file=sys.stderr)
+        return 2
     report = migrations.rollback(
-        yoyo_url(resolve_url(args)),
+        url,
         sources=_sources(args),
         count=args.count,
         dry_run=args.dry_run,
@@ -137,6 +162,11 @@ def add_commands(sub: Any) -> None:
         )
         if name == "rollback":
             p.add_argument("--count", type=int, default=1, help="how many (default 1)")
+            p.add_argument(
+                "--yes",
+                action="store_true",
+                help=f"really roll back the initial migration or more than {CONFIRM_ABOVE}",
+            )
     st = add("status", cmd_status, "applied / pending / drifted / missing migrations")
     st.add_argument("--json", action="store_true")
     lt = add("lint", cmd_lint, "check migration files against the project's rules")

@@ -1,18 +1,22 @@
 """Operations commands: ``pgrecall cleanup | export | import | purge``.
 
 Each prints a JSON report on standard output (on standard error when the data itself
-goes to standard output: ``export --out -``).
+goes to standard output: ``export --out -``). On a terminal, a progress bar on standard
+error shows the rows (export, import) or the steps (cleanup) as they go.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+from .progress import row_bar, step_bar
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -43,14 +47,16 @@ def _days(text: str) -> int | None:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from ..ops import cleanup
+    from ..ops.cleanup import CLEANUP_STEPS
 
-    with _store(args) as store:
+    with _store(args) as store, step_bar("cleanup", CLEANUP_STEPS) as progress:
         report = cleanup(
             store,
             tenant=args.tenant,
             events_days=args.events_days,
             deleted_days=args.deleted_days,
             ahead_days=args.ahead_days,
+            progress=progress,
         )
     _print(report)
     return 0
@@ -59,26 +65,41 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ..ops import export_tenant
 
-    with _store(args) as store:
+    allow = args.allow_empty
+    with _store(args) as store, row_bar(f"export {args.tenant}") as progress:
         if args.out == "-":
-            report = export_tenant(store, args.tenant, sys.stdout)
+            report = export_tenant(
+                store, args.tenant, sys.stdout, allow_empty=allow, progress=progress
+            )
             sys.stdout.flush()
-            _print(report, err=True)
         else:
             out = Path(args.out or f"export-{args.tenant}")
-            report = export_tenant(store, args.tenant, out)
-            _print(report)
+            report = export_tenant(store, args.tenant, out, allow_empty=allow, progress=progress)
+    _print(report, err=args.out == "-")
+    if not any(report.rows.values()):
+        print(f"pgrecall export: warning: tenant {args.tenant!r} has no rows", file=sys.stderr)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from ..ops import import_tenant
 
-    with _store(args) as store:
-        src = sys.stdin if args.source == "-" else Path(args.source)
-        report = import_tenant(store, src, tenant=args.tenant)
+    src = sys.stdin if args.source == "-" else Path(args.source)
+    with _store(args) as store, row_bar("import", total=_export_rows(src)) as progress:
+        report = import_tenant(store, src, tenant=args.tenant, progress=progress)
     _print(report)
     return 0
+
+
+def _export_rows(src: Path | Any) -> int | None:
+    """Rows in an export directory, from its manifest (for the bar's total)."""
+    from ..ops.catalog import MANIFEST
+
+    try:
+        manifest = json.loads((src / MANIFEST).read_text("utf-8"))
+        return sum(int(t["rows"]) for t in manifest["tables"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return None  # a stream, or not an export: import_tenant says what is wrong
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -130,6 +151,11 @@ def add_commands(sub: Any) -> None:
     e.add_argument("--tenant", required=True)
     e.add_argument(
         "--out", help="directory (default export-<tenant>), or - for one stream on stdout"
+    )
+    e.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="export a tenant that has no rows (default: refuse, exit 2: a misspelt tenant?)",
     )
 
     i = add("import", cmd_import, "restore an export into a tenant that has no rows")

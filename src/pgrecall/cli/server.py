@@ -6,37 +6,43 @@ import argparse
 import json
 import os
 import shlex
+from pathlib import Path
 from typing import Any
 
 from ..dev import embedded
 from ..errors import PgRecallError
 from ..settings import Settings, yoyo_url
-from .common import resolve_url
+from .common import VERSIONS, embedded_dir, pg_version, resolve_url, say
 
 __all__ = ["add_commands"]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    server = embedded.start(args.dir or Settings().embedded_dir, args.pg)
+    version = int(args.pg or Settings().embedded_version)
+    server = embedded.start(embedded_dir(args), version)
     url = yoyo_url(server.url)
     if args.export:
         print(f"export DATABASE_URL={shlex.quote(url)}")
         return 0
-    print(f"embedded PostgreSQL {args.pg} running, data in {server.data_dir}")
+    print(f"embedded PostgreSQL {version} running, data in {server.data_dir}")
     print(f"DATABASE_URL={url}")
-    print(f"psql: {embedded.psql_command(args.pg)} '{server.url}'")
+    print(f"psql: {embedded.psql_command(version)} '{server.url}'")
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    stopped = embedded.stop(args.dir or Settings().embedded_dir, args.pg)
+    """Stop the ``--pg`` server; without ``--pg``, every embedded server running there."""
+    home = embedded_dir(args)
+    stopped = [v for v in ((args.pg,) if args.pg else VERSIONS) if embedded.stop(home, v)]
     print("stopped" if stopped else "not running")
+    for v in stopped:
+        say(f"stopped the embedded PostgreSQL {v} in {home}")
     return 0
 
 
 def cmd_psql(args: argparse.Namespace) -> int:
     url = resolve_url(args)
-    psql = embedded.psql_command(args.pg)
+    psql = embedded.psql_command(pg_version(args))
     os.execv(psql, [psql, url, *args.rest])
     return 0  # pragma: no cover
 
@@ -44,7 +50,7 @@ def cmd_psql(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..dev.demo import run_demo
 
-    return run_demo(resolve_url(args), psql=embedded.psql_command(args.pg))
+    return run_demo(resolve_url(args), psql=embedded.psql_command(pg_version(args)))
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -55,7 +61,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     except PgRecallError as exc:
         print(json.dumps({"status": "unhealthy", "error": str(exc)}, indent=2))
         return 1
-    report = health(url)
+    report = health(url, sources=[Path(s) for s in args.source] if args.source else None)
     print(report.model_dump_json(indent=2))
     return 0 if report.status == "healthy" else 1
 
@@ -70,7 +76,12 @@ def add_commands(sub: Any) -> None:
 
     up = add("up", cmd_up, "start (or reuse) the embedded PostgreSQL and print DATABASE_URL")
     up.add_argument("--export", action="store_true", help="print an `export` line for eval")
-    add("down", cmd_down, "stop the embedded PostgreSQL")
+    add("down", cmd_down, "stop the embedded PostgreSQL (without --pg: whichever runs)")
     add("psql", cmd_psql, "open psql on the database (arguments after `psql` go to psql)")
     add("demo", cmd_demo, "store and read back a small conversation; print how to open psql")
-    add("health", cmd_health, "JSON health report (never raises)")
+    h = add("health", cmd_health, "JSON health report (never raises)")
+    h.add_argument(
+        "--source",
+        action="append",
+        help="migrations directory, as given to migrate (repeatable; default pgrecall's own)",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,10 @@ from .catalog import CleanupReport
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["cleanup"]
+__all__ = ["CLEANUP_STEPS", "cleanup"]
+
+#: How many steps :func:`cleanup` reports to its ``progress`` callback.
+CLEANUP_STEPS = 5
 
 def cleanup(
     store: Store,
@@ -23,6 +27,7 @@ def cleanup(
     events_days: int | None = 90,
     deleted_days: int | None = 30,
     ahead_days: int = 7,
+    progress: Callable[[str], None] | None = None,
 ) -> CleanupReport:
     """Retention in one call (run it daily, e.g. ``pgrecall cleanup`` from cron).
 
@@ -36,7 +41,9 @@ def cleanup(
     bypasses row level security (superuser or BYPASSRLS): :class:`ConfigurationError`
     otherwise, before anything changes. With ``tenant``, only that tenant's rows go
     (any role with the table privileges will do) and no partition is dropped.
+    ``progress(step)`` is told as each of the :data:`CLEANUP_STEPS` starts.
     """
+    tell = progress or (lambda step: None)
     for value, what in ((events_days, "events_days"), (deleted_days, "deleted_days")):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 0
@@ -52,28 +59,35 @@ def cleanup(
             )
         if tenant is not None:
             set_tenant(db.conn, tenant)
+        tell("event partitions ahead")
         created = db.many(
             q.create_event_partitions,
             PartitionName,
             from_day=datetime.now(UTC).date(),
             days=ahead_days + 1,
         )
+        tell("old event partitions")
         dropped: list[EventPartition] = []
         if events_days is not None and tenant is None:  # partitions hold every tenant
             dropped = db.many(q.drop_event_partitions, EventPartition, keep_days=events_days)
+        tell("deleted conversations")
         conversations = 0
         if deleted_days is not None:
             conversations = db.execute(
                 q.cleanup_deleted_conversations, tenant_id=tenant, days=deleted_days
             )
+        tell("expired cache entries")
+        cache = db.execute(q.cleanup_expired_cache, tenant_id=tenant)
+        tell("expired memories")
+        memories = db.execute(q.cleanup_expired_memories, tenant_id=tenant)
         return CleanupReport(
             tenant=tenant,
             partitions_created=[p.name for p in created],
             partitions_dropped={p.name: p.row_count for p in dropped if p.day is not None},
             events_deleted_from_default=sum(p.row_count for p in dropped if p.day is None),
-            cache_entries_expired=db.execute(q.cleanup_expired_cache, tenant_id=tenant),
+            cache_entries_expired=cache,
             conversations_purged=conversations,
-            memories_expired=db.execute(q.cleanup_expired_memories, tenant_id=tenant),
+            memories_expired=memories,
         )
 
 

@@ -9,7 +9,9 @@ with the reason in ``problems``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 import psycopg
@@ -72,11 +74,11 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _migrations(url: str) -> MigrationHealth:
+def _migrations(url: str, sources: Sequence[Path] | None = None) -> MigrationHealth:
     try:
         from .. import migrate as migrations
 
-        states = migrations.status(yoyo_url(url))
+        states = migrations.status(yoyo_url(url), sources=sources)
     except Exception as exc:  # a report, not a failure: the reason goes into it
         return MigrationHealth(error=_reason(exc))
     by: dict[str, list[str]] = {"applied": [], "pending": [], "drifted": [], "missing": []}
@@ -136,8 +138,13 @@ def health(
     pool: dict[str, int] | None = None,
     check_migrations: bool = True,
     replicas: list[ReplicaHealth] | None = None,
+    sources: Sequence[Path] | None = None,
 ) -> HealthReport:
-    """Check the database at ``url``; never raises (a failure is ``status: unhealthy``)."""
+    """Check the database at ``url``; never raises (a failure is ``status: unhealthy``).
+
+    ``sources``: the migration directories the project migrates with (as given to
+    ``migrate``; default pgrecall's own), so its own migrations are not "missing".
+    """
     now = datetime.now(UTC)
     try:
         dsn = libpq_url(url)
@@ -158,7 +165,7 @@ def health(
             status="unhealthy", problems=[_reason(exc)], checked_at=now, pool=pool,
             replicas=replicas,
         )
-    mig = _migrations(dsn) if check_migrations and info.schema_present else None
+    mig = _migrations(dsn, sources) if check_migrations and info.schema_present else None
     problems = _problems(info, mig)
     return HealthReport(
         status="unhealthy" if problems else "healthy",

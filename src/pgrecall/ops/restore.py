@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -75,14 +75,19 @@ def _insert_query(db: DB, table: TenantTable) -> Query:
 
 
 def import_tenant(
-    store: Store, src: Path | str | TextIO, *, tenant: str | None = None
+    store: Store,
+    src: Path | str | TextIO,
+    *,
+    tenant: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ImportReport:
     """Restore an export into ``tenant`` (default: the exported tenant), which must have
     no rows; one transaction. Reports the rows inserted per table.
 
     Rows come back exactly as exported: triggers and foreign-key checks are off for
     the transaction (``session_replication_role = replica``), which needs a superuser
-    or ``GRANT SET ON PARAMETER session_replication_role``.
+    or ``GRANT SET ON PARAMETER session_replication_role``. ``progress(table, rows)``
+    is told after each batch of rows is inserted (the CLI's progress bar).
     """
     exported_tenant, pairs = _read_export(src)
     target = tenant or exported_tenant
@@ -107,6 +112,8 @@ def import_tenant(
                 raise ValidationError(f"the export has table {table!r}, the database has not")
             db.execute(_insert_query(db, tables[table]), tenant_id=target, rows=batch[0])
             counts[table] = counts.get(table, 0) + batch[1]
+            if progress is not None:
+                progress(table, batch[1])
     return ImportReport(tenant=target, rows=counts)
 
 
