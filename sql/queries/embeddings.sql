@@ -1,12 +1,14 @@
 -- name: declare_embedding_model :one
 -- @returns pgrecall.models:EmbeddingModel
--- Declare a model and its dimension (idempotent). For a name already declared the
--- stored row comes back unchanged (except a new description), so the caller can see a
--- dimension mismatch.
+-- Declare a model and its dimension (idempotent). For a name already declared with
+-- the same dimension the stored row comes back (with a new description when given);
+-- with another dimension nothing is written and no row comes back (the caller reads
+-- the declared one to report the mismatch).
 INSERT INTO pgrecall.embedding_models AS m (tenant_id, name, dimensions, description)
 VALUES (:tenant_id, :name, :dimensions, :description)
 ON CONFLICT (tenant_id, name) DO UPDATE
 SET description = coalesce(EXCLUDED.description, m.description)
+WHERE m.dimensions = EXCLUDED.dimensions
 RETURNING m.tenant_id, m.name, m.dimensions, m.description, m.created_at;
 
 -- name: get_embedding_model :one

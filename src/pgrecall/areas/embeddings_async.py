@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from array import array
+from collections import Counter
 from collections.abc import Mapping, Sequence, Sized
 from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
@@ -358,7 +359,8 @@ class AsyncEmbeddings(AsyncVectorArea):
             dimensions=check_dimensions(dimensions),
             description=opt_text(description, "description", 10_000),
         )
-        assert found is not None  # INSERT ... ON CONFLICT DO UPDATE returns the row
+        if found is None:  # declared with another dimension: nothing was written
+            found = await self.model(name)
         self._remember(found.name, None)  # read again on next use (after this commits)
         if found.dimensions != dimensions:
             raise ValidationError(
@@ -502,7 +504,7 @@ class AsyncEmbeddings(AsyncVectorArea):
             dims, vectors = fresh, check_vectors(embeddings, fresh, "embeddings")
         texts = [_content(c, f"contents[{i}]") for i, c in enumerate(contents)]
         indexes = list(range(n)) if chunk_indexes is None else list(chunk_indexes)
-        chunk_ids = [uuid7() for _ in range(n)] if ids is None else [as_uuid(i) for i in ids]
+        chunk_ids = [uuid7() for _ in range(n)] if ids is None else _ids(ids)
         metas = [None] * n if sources is None else list(sources)
         lengths: dict[str, Sized] = {"embeddings": vectors, "chunk_indexes": indexes}
         for name, seq in {**lengths, "ids": chunk_ids, "sources": metas}.items():
@@ -584,6 +586,17 @@ class AsyncEmbeddings(AsyncVectorArea):
             document_id=as_uuid(document_id, "document_id"),
             model=None if model is None else check_model_name(model),
         )
+
+
+def _ids(ids: Sequence[UUID | str]) -> list[UUID]:
+    """Chunk ids given to add_many: UUIDs, each once (one statement cannot write a row twice)."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise ValidationError("ids must be a sequence of UUIDs")
+    found = [as_uuid(i, "ids") for i in ids]
+    if len(set(found)) != len(found):
+        dup = next(u for u, count in Counter(found).items() if count > 1)
+        raise ValidationError(f"ids holds {dup} more than once")
+    return found
 
 
 def _content(value: str, what: str) -> str:

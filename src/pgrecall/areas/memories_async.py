@@ -202,7 +202,9 @@ class AsyncMemories(AsyncVectorArea):
             w_importance=w_importance,
             w_recency=w_recency,
             half_life_seconds=_seconds(half_life, "half_life"),
-            candidates=check_limit(candidates or max(4 * k, 40), 10_000),
+            candidates=max(4 * k, 40)
+            if candidates is None
+            else check_limit(candidates, 10_000, "candidates"),
             k=k,
         )
         return for_dimensions(self.q.recall_memories, dims), RecalledMemory, params

@@ -270,7 +270,9 @@ class Search(VectorArea):
             embedding=vector,
             model=model,
             k=k,
-            candidates=check_limit(candidates or max(4 * k, 50), 10_000),
+            candidates=max(4 * k, 50)
+            if candidates is None
+            else check_limit(candidates, 10_000, "candidates"),
             rrf_k=rrf_k,
             text_weight=_weight(text_weight, "text_weight"),
             vector_weight=_weight(vector_weight, "vector_weight"),

@@ -130,9 +130,9 @@ def opt_text(value: str | None, what: str, max_len: int = 10_000) -> str | None:
     return None if value is None else check_text(value, what, max_len=max_len)
 
 
-def check_limit(limit: int, maximum: int = 10_000) -> int:
+def check_limit(limit: int, maximum: int = 10_000, what: str = "limit") -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= maximum:
-        raise ValidationError(f"limit must be an integer between 1 and {maximum}")
+        raise ValidationError(f"{what} must be an integer between 1 and {maximum}")
     return limit
 
 
