@@ -110,7 +110,7 @@ def test_other_tenant_cannot_append(app_store: pgrecall.Store, store: pgrecall.S
         assert len(s.messages.last(cid, 10)) == 2
 
 
-def test_one_round_trip(db_url: str) -> None:
+def test_one_round_trip_for_turn_and_append(db_url: str) -> None:
     with pgrecall.connect(db_url, pool_min_size=1, pool_max_size=1, pool_check_after=3600) as st:
         cid = _conversation(st, history=3)
         with st.connection() as db:
@@ -120,6 +120,9 @@ def test_one_round_trip(db_url: str) -> None:
         assert n == [1] and turn.context[-1].content == "one trip"
         with round_trips(conn) as n:
             st.chat_turn("acme", cid, role="user", content="budget", max_tokens=100)
+        assert n == [1]
+        with round_trips(conn) as n:
+            st.append_message("acme", cid, role="user", content="append alone")
         assert n == [1]
         with round_trips(conn) as n, st.session(tenant="acme") as s:  # a session: more
             s.messages.last(cid, 2)

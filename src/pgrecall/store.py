@@ -22,14 +22,14 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .areas.messages import MessageFields, message_params
-from .areas.turns import MemoryRecall, chat_turn
+from .areas.turns import MemoryRecall, chat_turn, pipelined
 from .areas.validate import check_tenant
 from .errors import TransientError, translate
 from .models.core import Message
 from .models.knowledge import ChatTurn
 from .query.blocking import to_thread
 from .query.citus import CITUS_PROBE, mark_citus, tenant_setting
-from .query.db import DB, model_row
+from .query.db import DB
 from .query.named import Queries
 from .query.resources import project_queries
 from .query.retry import retry
@@ -271,16 +271,9 @@ class Store:
 
         def attempt() -> Message:
             with self.connection() as db:
-                conn = db.conn
-                try:
-                    with conn.pipeline(), conn.transaction():
-                        setting, args = tenant_setting(conn, tenant)
-                        conn.execute(setting, args, prepare=args is not None)
-                        cur = conn.cursor(row_factory=model_row(Message))
-                        cur.execute(insert.sql, insert.bind(params))
-                except psycopg.Error as exc:
-                    raise translate(exc) from exc
-                msg = cur.fetchone()
+                begin = tenant_setting(db.conn, tenant)
+                (rows,) = pipelined(db.conn, begin, [(insert, Message, params)])
+            msg = rows[0] if rows else None
             if msg is None:  # a retry: the request_id is there already
                 with self.session(tenant) as s:
                     msg = s.messages.append(conversation_id, **fields)

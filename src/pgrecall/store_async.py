@@ -21,14 +21,14 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from .areas.messages_async import MessageFields, message_params
-from .areas.turns_async import MemoryRecall, chat_turn
+from .areas.turns_async import MemoryRecall, chat_turn, pipelined
 from .areas.validate import check_tenant
 from .errors import TransientError, translate
 from .models.core import Message
 from .models.knowledge import ChatTurn
 from .query.blocking import to_thread_async
 from .query.citus import CITUS_PROBE, mark_citus, tenant_setting
-from .query.db_async import AsyncDB, model_row
+from .query.db_async import AsyncDB
 from .query.named import Queries
 from .query.resources import project_queries
 from .query.retry_async import retry_async
@@ -270,16 +270,9 @@ class AsyncStore:
 
         async def attempt() -> Message:
             async with self.connection() as db:
-                conn = db.conn
-                try:
-                    async with conn.pipeline(), conn.transaction():
-                        setting, args = tenant_setting(conn, tenant)
-                        await conn.execute(setting, args, prepare=args is not None)
-                        cur = conn.cursor(row_factory=model_row(Message))
-                        await cur.execute(insert.sql, insert.bind(params))
-                except psycopg.Error as exc:
-                    raise translate(exc) from exc
-                msg = await cur.fetchone()
+                begin = tenant_setting(db.conn, tenant)
+                (rows,) = await pipelined(db.conn, begin, [(insert, Message, params)])
+            msg = rows[0] if rows else None
             if msg is None:  # a retry: the request_id is there already
                 async with self.session(tenant) as s:
                     msg = await s.messages.append(conversation_id, **fields)

@@ -29,7 +29,7 @@ from .memories import DEFAULT_HALF_LIFE, Memories, _kinds, _opt_user
 from .messages import MessageFields, message_params
 from .validate import MAX_INT, check_limit
 
-__all__ = ["MemoryRecall", "StaleDimensions", "chat_turn"]
+__all__ = ["MemoryRecall", "StaleDimensions", "chat_turn", "pipelined"]
 
 Statement = tuple["str | bytes | sql.Composed", "Sequence[Any] | Mapping[str, Any] | None"]
 
@@ -117,7 +117,7 @@ def chat_turn(
         if recall is not None:
             steps.append(recall)
         try:
-            results = _pipelined(db.conn, begin, steps, guarded=recall is not None)
+            results = pipelined(db.conn, begin, steps, guarded=recall is not None)
         except StaleDimensions:
             assert memories is not None
             _DIMS.pop(_dims_key(db.conn, tenant, memories.model), None)
@@ -191,14 +191,16 @@ def _redeclared(
         raise translate(exc) from exc
 
 
-def _pipelined(
+def pipelined(
     conn: Connection[Any],
     begin: Statement,
     steps: Sequence[tuple[Query, type[Any] | None, Mapping[str, Any]]],
     *,
-    guarded: bool,
+    guarded: bool = False,
 ) -> list[list[Any]]:
-    """``begin`` and every step in one pipeline segment (one implicit transaction)."""
+    """``begin`` and every step in one pipeline segment: one round trip, one implicit
+    transaction (all commit or none). Returns each step's rows (``[]`` for a step with
+    no row model). Also the body of ``store.append_message``."""
     cursors: list[psycopg.Cursor[Any]] = []
     conn.set_autocommit(True)
     try:

@@ -28,7 +28,7 @@ from .memories_async import DEFAULT_HALF_LIFE, AsyncMemories, _kinds, _opt_user
 from .messages_async import MessageFields, message_params
 from .validate import MAX_INT, check_limit
 
-__all__ = ["MemoryRecall", "StaleDimensions", "chat_turn"]
+__all__ = ["MemoryRecall", "StaleDimensions", "chat_turn", "pipelined"]
 
 Statement = tuple["str | bytes | sql.Composed", "Sequence[Any] | Mapping[str, Any] | None"]
 
@@ -116,7 +116,7 @@ async def chat_turn(
         if recall is not None:
             steps.append(recall)
         try:
-            results = await _pipelined(db.conn, begin, steps, guarded=recall is not None)
+            results = await pipelined(db.conn, begin, steps, guarded=recall is not None)
         except StaleDimensions:
             assert memories is not None
             _DIMS.pop(_dims_key(db.conn, tenant, memories.model), None)
@@ -190,14 +190,16 @@ async def _redeclared(
         raise translate(exc) from exc
 
 
-async def _pipelined(
+async def pipelined(
     conn: AsyncConnection[Any],
     begin: Statement,
     steps: Sequence[tuple[Query, type[Any] | None, Mapping[str, Any]]],
     *,
-    guarded: bool,
+    guarded: bool = False,
 ) -> list[list[Any]]:
-    """``begin`` and every step in one pipeline segment (one implicit transaction)."""
+    """``begin`` and every step in one pipeline segment: one round trip, one implicit
+    transaction (all commit or none). Returns each step's rows (``[]`` for a step with
+    no row model). Also the body of ``store.append_message``."""
     cursors: list[psycopg.AsyncCursor[Any]] = []
     await conn.set_autocommit(True)
     try:
