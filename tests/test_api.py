@@ -281,3 +281,16 @@ def test_runs_and_events_flow(client: TestClient, key: str) -> None:
     listed = client.get("/v1/events", params={"type": "message.sent"}, headers=h).json()
     assert [e["id"] for e in listed] == [ev.json()["id"]]
     assert client.get("/v1/stats", headers=h).json()["runs"] == 1
+
+
+def test_idempotent_posts_refuse_missing_or_bad_keys(client: TestClient, key: str) -> None:
+    """The operations taking Idempotency-Key enforce the bearer key like every other."""
+    cid = _conversation(client, key)["id"]
+    calls = [
+        (f"/v1/conversations/{cid}/messages", {"role": "user", "content": "x"}),
+        ("/v1/runs", {"kind": "research"}),
+    ]
+    for url, body in calls:
+        for headers in ({}, auth("pgr_forged"), auth(key[:-1])):
+            r = client.post(url, json=body, headers=headers | {"Idempotency-Key": "k1"})
+            _problem(r, 401)

@@ -11,6 +11,7 @@ from pgrecall.models import Conversation, ConversationStatus, MemoryContext, Mes
 
 from .deps import CtxDep, IdempotencyKey
 from .problems import responses
+from .routes_knowledge import fits
 from .schemas import (
     ContextIn,
     ConversationIn,
@@ -159,11 +160,15 @@ async def get_context(
     return window
 
 
-@router.post("/{id}/context", responses=responses(404, body=True))
+@router.post("/{id}/context", responses=responses(404, 409, body=True))
 async def get_context_with_memories(id: UUID, body: ContextIn, ctx: CtxDep) -> MemoryContext:
     """The context window and, given an `embedding` and its `model`, the memories most
     relevant to it (recall counts as an access)."""
+    fields = body.model_dump(exclude_unset=True, exclude={"embedding"})
     async with ctx.session() as s:
         await s.conversations.get(id)
-        found = await s.memories.context(id, **body.model_dump(exclude_unset=True))
+        if body.embedding is not None:
+            await fits(s, body.embedding.model, body.embedding.vector)
+            fields |= {"embedding": body.embedding.vector, "model": body.embedding.model}
+        found = await s.memories.context(id, **fields)
     return found

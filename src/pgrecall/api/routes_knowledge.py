@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+import pgrecall
 from pgrecall.models import (
     Analysis,
     Document,
@@ -38,6 +39,17 @@ __all__ = ["router"]
 
 router = APIRouter()
 _404 = responses(404)
+
+
+async def fits(s: pgrecall.AsyncSession, model: str, vector: list[float]) -> None:
+    """404 for an undeclared model; 409 when the vector's length is not its dimension
+    (the request is well formed: it conflicts with what the tenant declared)."""
+    declared = await s.embeddings.model(model)
+    if len(vector) != declared.dimensions:
+        raise pgrecall.ConflictError(
+            f"embedding model {model!r} is declared with {declared.dimensions} dimensions, "
+            f"the vector has {len(vector)}"
+        )
 
 
 @router.post(
@@ -111,10 +123,20 @@ async def analysis_history(
     return found
 
 
-@router.post("/v1/embedding-models", tags=["embeddings"], responses=responses(body=True))
+@router.post("/v1/embedding-models", tags=["embeddings"], responses=responses(409, body=True))
 async def declare_model(body: EmbeddingModelIn, ctx: CtxDep) -> EmbeddingModel:
     """Declare an embedding model and its dimension (idempotent; another dimension: 422)."""
     async with ctx.session() as s:
+        try:
+            known = await s.embeddings.model(body.name)
+        except pgrecall.NotFoundError:
+            pass
+        else:
+            if known.dimensions != body.dimensions:
+                raise pgrecall.ConflictError(
+                    f"embedding model {body.name!r} is declared with {known.dimensions} "
+                    "dimensions: a model's vectors all have one length"
+                )
         model = await s.embeddings.declare_model(
             body.name, dimensions=body.dimensions, description=body.description
         )
@@ -127,6 +149,7 @@ async def declare_model(body: EmbeddingModelIn, ctx: CtxDep) -> EmbeddingModel:
 async def add_embedding(body: EmbeddingIn, ctx: CtxDep) -> Embedding:
     """Store a chunk and its vector (the model must be declared; 422 on a wrong length)."""
     async with ctx.session() as s:
+        await fits(s, body.model, body.embedding)
         emb = await s.embeddings.add(**body.model_dump(exclude_unset=True))
     return emb
 
@@ -146,18 +169,20 @@ async def search_text(body: TextSearchIn, ctx: CtxDep) -> list[DocumentHit]:
     return hits
 
 
-@router.post("/v1/search/vector", tags=["search"], responses=responses(404, body=True))
+@router.post("/v1/search/vector", tags=["search"], responses=responses(404, 409, body=True))
 async def search_vector(body: VectorSearchIn, ctx: CtxDep) -> list[VectorHit]:
     """Nearest chunks by cosine distance, with the metadata filters."""
     async with ctx.session() as s:
+        await fits(s, body.model, body.embedding)
         hits = await s.search.vector(**body.model_dump(exclude_unset=True))
     return hits
 
 
-@router.post("/v1/search/hybrid", tags=["search"], responses=responses(404, body=True))
+@router.post("/v1/search/hybrid", tags=["search"], responses=responses(404, 409, body=True))
 async def search_hybrid(body: HybridSearchIn, ctx: CtxDep) -> list[HybridHit]:
     """Text and vector search fused by reciprocal rank."""
     async with ctx.session() as s:
+        await fits(s, body.model, body.embedding)
         hits = await s.search.hybrid(**body.model_dump(exclude_unset=True))
     return hits
 
@@ -166,15 +191,20 @@ async def search_hybrid(body: HybridSearchIn, ctx: CtxDep) -> list[HybridHit]:
     "/v1/memories", status_code=201, tags=["memories"], responses=responses(404, 409, body=True)
 )
 async def add_memory(body: MemoryIn, ctx: CtxDep) -> Memory:
+    fields = body.model_dump(exclude_unset=True, exclude={"embedding"})
     async with ctx.session() as s:
-        memory = await s.memories.add(**body.model_dump(exclude_unset=True))
+        if body.embedding is not None:
+            await fits(s, body.embedding.model, body.embedding.vector)
+            fields |= {"embedding": body.embedding.vector, "model": body.embedding.model}
+        memory = await s.memories.add(**fields)
     return memory
 
 
-@router.post("/v1/memories/recall", tags=["memories"], responses=responses(404, body=True))
+@router.post("/v1/memories/recall", tags=["memories"], responses=responses(404, 409, body=True))
 async def recall(body: RecallIn, ctx: CtxDep) -> list[RecalledMemory]:
     """The memories most relevant to `embedding`, by relevance, importance and recency."""
     async with ctx.session() as s:
+        await fits(s, body.model, body.embedding)
         found = await s.memories.recall(**body.model_dump(exclude_unset=True))
     return found
 

@@ -23,20 +23,32 @@ from pgrecall.models import EventLevel, MemoryKind, Role, TextConfig
 from .problems import ProblemError
 
 __all__ = [
+    "AnalysisIn",
     "ClaimIn",
     "ContextIn",
     "ConversationIn",
     "ConversationPatch",
     "Cursor",
+    "DocumentIn",
+    "DocumentPatch",
+    "EmbeddingIn",
+    "EmbeddingModelIn",
     "EventIn",
     "FailIn",
+    "HybridSearchIn",
     "Json",
     "JsonObject",
+    "MemoryIn",
     "MessageIn",
     "Page",
+    "RecallIn",
     "RunIn",
     "SucceedIn",
+    "TextSearchIn",
+    "VectorIn",
+    "VectorSearchIn",
     "WorkerIn",
+    "bad_cursor",
     "decode_cursor",
     "encode_cursor",
 ]
@@ -63,6 +75,9 @@ Json = TypeAliasType(
     "JsonText | int | float | bool | list[Json] | dict[Key, Json] | None",
 )
 JsonObject = dict[Key, Json]
+Vector = Annotated[list[float], Field(min_length=1, max_length=16_000)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+K = Annotated[int, Field(ge=1, le=1000)]
 
 T = TypeVar("T")
 
@@ -108,6 +123,13 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class VectorIn(_Body):
+    """An embedding and the model that made it (declared with its dimension)."""
+
+    model: Name
+    vector: Vector
+
+
 class ConversationIn(_Body):
     user_id: Name
     title: Title = ""
@@ -138,8 +160,7 @@ class ContextIn(_Body):
 
     max_tokens: Count
     max_messages: Annotated[int, Field(ge=1, le=100_000)] = 1000
-    embedding: list[float] | None = None
-    model: Name | None = None
+    embedding: VectorIn | None = None
     k: Annotated[int, Field(ge=1, le=1000)] = 5
     user_id: Name | None = None
     kinds: Annotated[list[MemoryKind], Field(min_length=1)] | None = None
@@ -160,16 +181,16 @@ class RunIn(_Body):
 
 class ClaimIn(_Body):
     kind: Name
-    worker_id: Short | None = None
+    worker_id: Name | None = None
 
 
 class WorkerIn(_Body):
-    worker_id: Short | None = None
+    worker_id: Name | None = None
 
 
 class SucceedIn(_Body):
     output: Json = None
-    worker_id: Short | None = None
+    worker_id: Name | None = None
     provider: Short | None = None
     model: Short | None = None
     input_tokens: Count | None = None
@@ -179,7 +200,7 @@ class SucceedIn(_Body):
 
 class FailIn(_Body):
     error: LongText
-    worker_id: Short | None = None
+    worker_id: Name | None = None
     retry: bool = False
     retry_delay: Annotated[float, Field(ge=0, le=86_400 * 365)] = 0.0
     output: Json = None
@@ -191,16 +212,11 @@ class EventIn(_Body):
     level: EventLevel = "info"
     service: Short | None = None
     details: JsonObject | None = None
-    request_id: Short | None = None
+    request_id: Name | None = None
     conversation_id: UUID | None = None
     user_id: Name | None = None
     run_id: UUID | None = None
     duration_ms: Count | None = None
-
-
-Vector = Annotated[list[float], Field(min_length=1, max_length=16_000)]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
-K = Annotated[int, Field(ge=1, le=1000)]
 
 
 class DocumentIn(_Body):
@@ -285,8 +301,7 @@ class MemoryIn(_Body):
     importance: Annotated[float, Field(ge=0, le=1)] = 0.5
     user_id: Name | None = None
     conversation_id: UUID | None = None
-    embedding: Vector | None = None
-    model: Name | None = None
+    embedding: VectorIn | None = None
     metadata: JsonObject | None = None
     expires_at: AwareDatetime | None = None
 
