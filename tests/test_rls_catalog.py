@@ -155,6 +155,8 @@ def test_every_tenant_table_isolates_by_rls_alone(
                         failures.append(f"{t.name}: INSERT as A with tenant {who} set: {n} row(s)")
                 except psycopg.Error as e:
                     failures.append(f"{t.name}: INSERT as A with tenant {who}: {e.sqlstate} {e}")
+    with psycopg.connect(db_url, autocommit=True) as admin:  # roles are cluster-wide
+        admin.execute(f"REVOKE SET ON PARAMETER session_replication_role FROM {login}")
     assert failures == [], "\n".join(failures)
 
 
