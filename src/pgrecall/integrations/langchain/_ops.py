@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from pgrecall import Session
+from pgrecall import Query, Session
 from pgrecall.errors import NotFoundError
 from pgrecall.models import Conversation, Embedding, HybridHit, Message, VectorHit
 
@@ -38,6 +38,20 @@ __all__ = [
 ]
 
 PAGE = 1000
+# Searches plan with their actual values. psycopg prepares a statement run 5 times and
+# PostgreSQL may then switch it to a generic plan, which cannot see that a filter
+# (or the '{}' source default) admits most rows: measured on 20,000 chunks, it picks an
+# exact scan through the GIN index of source, ~100 ms instead of ~2 ms on HNSW.
+_CUSTOM_PLANS = Query.from_string(
+    "langchain_custom_plans",
+    "scalar",
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
+)
+
+
+def _plan_per_call(s: Session) -> None:
+    """Transaction-local: the setting ends with the session's transaction."""
+    s.db.scalar(_CUSTOM_PLANS, str)
 
 
 def declare(s: Session, model: str, dims: int) -> None:
@@ -100,6 +114,7 @@ def nearest(
     search: dict[str, Any],
 ) -> list[VectorHit]:
     _declare(s, model, dims)
+    _plan_per_call(s)
     return s.search.vector(vector, k, model=model, **search)
 
 
@@ -113,6 +128,7 @@ def nearest_with_vectors(
 ) -> list[tuple[VectorHit, list[float]]]:
     """The nearest chunks and their vectors (for maximal marginal relevance)."""
     _declare(s, model, dims)
+    _plan_per_call(s)
     hits = s.search.vector(vector, k, model=model, **search)
     rows = {row.id: row for row in get_rows(s, [h.id for h in hits])}
     return [(h, list(rows[h.id].embedding)) for h in hits if h.id in rows]
@@ -128,6 +144,7 @@ def hybrid(
     search: dict[str, Any],
 ) -> list[HybridHit]:
     _declare(s, model, dims)
+    _plan_per_call(s)
     return s.search.hybrid(text, vector, k, model=model, **search)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from pgrecall import AsyncSession
+from pgrecall import AsyncSession, Query
 from pgrecall.errors import NotFoundError
 from pgrecall.models import Conversation, Embedding, HybridHit, Message, VectorHit
 
@@ -37,6 +37,20 @@ __all__ = [
 ]
 
 PAGE = 1000
+# Searches plan with their actual values. psycopg prepares a statement run 5 times and
+# PostgreSQL may then switch it to a generic plan, which cannot see that a filter
+# (or the '{}' source default) admits most rows: measured on 20,000 chunks, it picks an
+# exact scan through the GIN index of source, ~100 ms instead of ~2 ms on HNSW.
+_CUSTOM_PLANS = Query.from_string(
+    "langchain_custom_plans",
+    "scalar",
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
+)
+
+
+async def _plan_per_call(s: AsyncSession) -> None:
+    """Transaction-local: the setting ends with the session's transaction."""
+    await s.db.scalar(_CUSTOM_PLANS, str)
 
 
 async def declare(s: AsyncSession, model: str, dims: int) -> None:
@@ -99,6 +113,7 @@ async def nearest(
     search: dict[str, Any],
 ) -> list[VectorHit]:
     await _declare(s, model, dims)
+    await _plan_per_call(s)
     return await s.search.vector(vector, k, model=model, **search)
 
 
@@ -112,6 +127,7 @@ async def nearest_with_vectors(
 ) -> list[tuple[VectorHit, list[float]]]:
     """The nearest chunks and their vectors (for maximal marginal relevance)."""
     await _declare(s, model, dims)
+    await _plan_per_call(s)
     hits = await s.search.vector(vector, k, model=model, **search)
     rows = {row.id: row for row in await get_rows(s, [h.id for h in hits])}
     return [(h, list(rows[h.id].embedding)) for h in hits if h.id in rows]
@@ -127,6 +143,7 @@ async def hybrid(
     search: dict[str, Any],
 ) -> list[HybridHit]:
     await _declare(s, model, dims)
+    await _plan_per_call(s)
     return await s.search.hybrid(text, vector, k, model=model, **search)
 
 
