@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from llama_index.core import StorageContext, VectorStoreIndex
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -285,3 +287,52 @@ def test_readme_llama_index_example(store: pgrecall.Store) -> None:
     with store.session(tenant="acme") as s:
         assert s.embeddings.count() == 3
         assert s.kv.keys("llama_index/index_store/data")  # the index struct, in the KV store
+
+
+def test_property_filters_match_llama_index(store: pgrecall.Store) -> None:
+    """Random MetadataFilters over random metadata select what LlamaIndex's in-memory
+    filter function selects (keys of one type each, as its Python comparisons need)."""
+    words = st.text(alphabet="aAb%_", max_size=3)
+    nums = st.one_of(st.integers(-2, 2), st.sampled_from([0.5, 1.0, -1.5]))
+    metas = st.fixed_dictionaries(
+        {}, optional={"n": nums, "s": words, "t": st.lists(words, max_size=3)}
+    )
+
+    def leaf(draw_key: str) -> st.SearchStrategy[MetadataFilter]:
+        ops: dict[str, list[tuple[FilterOperator, st.SearchStrategy[Any]]]] = {
+            "n": [(o, nums) for o in (FilterOperator.EQ, FilterOperator.NE, FilterOperator.GT,
+                                      FilterOperator.GTE, FilterOperator.LT, FilterOperator.LTE)]
+            + [(FilterOperator.IN, st.lists(nums)), (FilterOperator.NIN, st.lists(nums))],
+            "s": [(o, words) for o in (FilterOperator.EQ, FilterOperator.NE, FilterOperator.LT,
+                                       FilterOperator.TEXT_MATCH,
+                                       FilterOperator.TEXT_MATCH_INSENSITIVE)]
+            + [(FilterOperator.IN, st.lists(words)), (FilterOperator.IS_EMPTY, st.none())],
+            "t": [(FilterOperator.CONTAINS, words), (FilterOperator.ANY, st.lists(words)),
+                  (FilterOperator.ALL, st.lists(words)), (FilterOperator.IS_EMPTY, st.none())],
+        }  # fmt: skip
+        return st.sampled_from(ops[draw_key]).flatmap(
+            lambda ov: ov[1].map(lambda v: MetadataFilter(key=draw_key, operator=ov[0], value=v))
+        )
+
+    leaves = st.sampled_from(["n", "s", "t"]).flatmap(leaf)
+    conditions = st.sampled_from(list(FilterCondition))
+    filters = st.builds(
+        lambda fs, c: MetadataFilters(filters=fs, condition=c),
+        st.lists(leaves, min_size=1, max_size=3),
+        conditions,
+    )
+    v = PgRecallVectorStore(store, tenant="acme", model=MODEL)
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(st.lists(metas, min_size=1, max_size=6), filters)
+    def run(rows: list[dict[str, Any]], flt: MetadataFilters) -> None:
+        v.add([TextNode(id_=f"p{i}", text="x", metadata=m, embedding=[1.0, 0.0, 0.0])
+               for i, m in enumerate(rows)])  # fmt: skip
+        meta = {f"p{i}": m for i, m in enumerate(rows)}
+        expected = sorted(i for i in meta if build_metadata_filter_fn(meta.__getitem__, flt)(i))
+        got = sorted(i for i in ids(v, filters=flt) if i in meta)
+        v.delete_nodes(list(meta))
+        assert got == expected, (to_filter(flt), rows)
+
+    run()

@@ -51,6 +51,8 @@ def _one(f: MetadataFilter) -> dict[str, Any]:
     if op in (FilterOperator.IN, FilterOperator.NIN):
         return {key: {"$in" if op is FilterOperator.IN else "$nin": _values(f)}}
     if op is FilterOperator.ALL:
+        if not _values(f):  # all() of nothing: any present, non-null value
+            return {key: {"$exists": True, "$ne": None}}
         return {key: {"$contains": _values(f)}}
     if op is FilterOperator.ANY:
         return {"$or": [{key: {"$contains": v}} for v in _values(f)]} if _values(f) else _never(key)
