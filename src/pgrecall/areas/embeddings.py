@@ -36,6 +36,7 @@ from .validate import (
     NORM_SQ_MAX,
     NORM_SQ_MIN,
     as_uuid,
+    check_key,
     check_limit,
     check_norm,
     check_text,
@@ -196,9 +197,7 @@ def check_unit(value: float, what: str, *, maximum: float = 1.0) -> float:
 
 
 def check_model_name(name: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise ValidationError("model must be non-empty text")
-    return check_text(name, "model", max_len=200)
+    return check_key(name, "model")
 
 
 # (database, tenant, model) -> declared dimension, shared by every session of the

@@ -8,7 +8,7 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models.core import ROLES, Message, Role
 from ._base_async import AsyncArea
-from .validate import as_uuid, check_count, check_limit, check_text, jsonb, opt_text
+from .validate import as_uuid, check_count, check_limit, check_text, jsonb, opt_key, opt_text
 
 __all__ = ["MAX_CONTENT", "AsyncMessages", "MessageFields", "message_params"]
 
@@ -58,7 +58,7 @@ def message_params(
         output_tokens=check_count(fields.get("output_tokens"), "output_tokens"),
         model=opt_text(fields.get("model"), "model", 200),
         latency_ms=check_count(fields.get("latency_ms"), "latency_ms"),
-        request_id=opt_text(request_id, "request_id", 200),
+        request_id=opt_key(request_id, "request_id"),
         source=opt_text(fields.get("source"), "source", 200),
     )
 

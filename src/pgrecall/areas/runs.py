@@ -25,11 +25,14 @@ from .users import check_user_id
 from .validate import (
     MAX_INT,
     as_uuid,
+    check_aware,
     check_count,
     check_json,
+    check_key,
     check_limit,
     check_text,
     jsonb,
+    opt_key,
     opt_text,
 )
 
@@ -75,15 +78,11 @@ def _json(value: Any, what: str) -> Jsonb | None:
 
 
 def _kind(kind: str) -> str:
-    if not isinstance(kind, str) or not kind:
-        raise ValidationError("kind must be non-empty text")
-    return check_text(kind, "kind", max_len=200)
+    return check_key(kind, "kind")
 
 
 def _worker(worker_id: str | None) -> str | None:
-    if worker_id == "":
-        raise ValidationError("worker_id must be non-empty when given")
-    return opt_text(worker_id, "worker_id", 200)
+    return opt_key(worker_id, "worker_id")
 
 
 class Runs(Area):
@@ -104,8 +103,7 @@ class Runs(Area):
         available_at: datetime | None = None,
     ) -> Run:
         """Queue a run (``pending``). With ``request_id`` a retry returns the first run."""
-        if request_id == "":
-            raise ValidationError("request_id must be non-empty when given")
+        request_id = opt_key(request_id, "request_id")
         if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > MAX_INT:
             raise ValidationError("priority must be a 32-bit integer")
         if check_count(max_attempts, "max_attempts") == 0:
@@ -119,7 +117,7 @@ class Runs(Area):
             input=Jsonb(check_json({} if input is None else input, "input")),
             provider=opt_text(provider, "provider", 200),
             model=opt_text(model, "model", 200),
-            request_id=opt_text(request_id, "request_id", 200),
+            request_id=request_id,
             trace_id=opt_text(trace_id, "trace_id", 200),
             conversation_id=None
             if conversation_id is None
@@ -127,7 +125,7 @@ class Runs(Area):
             user_id=None if user_id is None else check_user_id(user_id),
             metadata=jsonb(metadata, "metadata"),
             max_attempts=max_attempts,
-            available_at=available_at,
+            available_at=check_aware(available_at, "available_at"),
         )
         if run is None:  # request_id seen before: the first run wins
             run = self.db.get(

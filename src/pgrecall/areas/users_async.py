@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ValidationError
 from ..models.core import User
 from ._base_async import AsyncArea
-from .validate import check_limit, check_text, jsonb, opt_text
+from .validate import check_key, check_limit, check_text, jsonb, opt_text
 
 __all__ = ["AsyncUsers", "check_user_id"]
 
 
 def check_user_id(user_id: str) -> str:
-    """The application's user id: non-empty text, at most 200 characters."""
-    if not isinstance(user_id, str) or not user_id:
-        raise ValidationError("user_id must be non-empty text")
-    return check_text(user_id, "user_id", max_len=200)
+    """The application's user id: non-blank text, at most 200 characters."""
+    return check_key(user_id, "user_id")
 
 
 class AsyncUsers(AsyncArea):
@@ -62,7 +59,11 @@ class AsyncUsers(AsyncArea):
     async def list(self, *, after: str | None = None, limit: int = 100) -> list[User]:
         """Users in user id order; pass the last ``user_id`` as ``after`` for the next page."""
         return await self.db.many(
-            self.q.list_users, User, tenant_id=self.t, after=after, limit=check_limit(limit)
+            self.q.list_users,
+            User,
+            tenant_id=self.t,
+            after=opt_text(after, "after", 200),
+            limit=check_limit(limit),
         )
 
     async def delete(self, user_id: str) -> bool:

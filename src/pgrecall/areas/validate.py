@@ -19,6 +19,7 @@ from ..errors import TenantMissingError, ValidationError
 __all__ = [
     "MAX_INT",
     "MAX_JSON_DEPTH",
+    "MAX_JSON_INT_DIGITS",
     "MAX_TENANT_LEN",
     "NORM_SQ_MAX",
     "NORM_SQ_MIN",
@@ -26,12 +27,14 @@ __all__ = [
     "check_aware",
     "check_count",
     "check_json",
+    "check_key",
     "check_limit",
     "check_norm",
     "check_object",
     "check_tenant",
     "check_text",
     "jsonb",
+    "opt_key",
     "opt_text",
     "opt_uuid",
 ]
@@ -39,6 +42,8 @@ __all__ = [
 
 def check_text(value: str, what: str, *, max_len: int | None = None) -> str:
     """Reject text PostgreSQL cannot store (NUL) or that is not valid UTF-8."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be text, not {type(value).__name__}")
     if "\x00" in value:
         raise ValidationError(f"{what} contains a NUL character")
     try:
@@ -50,7 +55,22 @@ def check_text(value: str, what: str, *, max_len: int | None = None) -> str:
     return value
 
 
+def check_key(value: str, what: str, *, max_len: int = 200) -> str:
+    """An identifier the application chose (user id, request id, kind...): text that is
+    not empty or only whitespace, at most ``max_len`` characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{what} must be non-empty text (not only whitespace)")
+    return check_text(value, what, max_len=max_len)
+
+
+def opt_key(value: str | None, what: str, *, max_len: int = 200) -> str | None:
+    return None if value is None else check_key(value, what, max_len=max_len)
+
+
 MAX_JSON_DEPTH = 64
+# json.dumps refuses an int of more than 4300 digits (sys.get_int_max_str_digits)
+MAX_JSON_INT_DIGITS = 4300
+_JSON_INT_LIMIT = 10**MAX_JSON_INT_DIGITS
 
 
 def check_json(value: Any, what: str, *, _depth: int = 0) -> Any:
@@ -66,6 +86,8 @@ def check_json(value: Any, what: str, *, _depth: int = 0) -> Any:
             raise ValidationError(f"{what} is not valid UTF-8 (lone surrogate?)") from None
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValidationError(f"{what} contains {value} (not valid JSON)")
+    elif isinstance(value, int) and not -_JSON_INT_LIMIT < value < _JSON_INT_LIMIT:
+        raise ValidationError(f"{what} holds an integer of more than {MAX_JSON_INT_DIGITS} digits")
     elif isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):

@@ -159,17 +159,21 @@ def chat_append(
 
 
 def chat_read(s: Session, conversation_id: UUID, last: int | None) -> list[Message]:
-    """The conversation's messages in order (only the newest ``last`` when given)."""
-    s.conversations.get(conversation_id)  # NotFoundError for an unknown id
+    """The conversation's messages in order (only the newest ``last`` when given);
+    :class:`NotFoundError` for an unknown conversation."""
     if last is not None:
-        return s.messages.last(conversation_id, last)
-    found: list[Message] = []
-    while True:
-        after = found[-1].seq if found else 0
-        page = s.messages.page(conversation_id, after_seq=after, limit=PAGE)
-        found += page
-        if len(page) < PAGE:
-            return found
+        found = s.messages.last(conversation_id, last)
+    else:
+        found = []
+        while True:
+            after = found[-1].seq if found else 0
+            page = s.messages.page(conversation_id, after_seq=after, limit=PAGE)
+            found += page
+            if len(page) < PAGE:
+                break
+    if not found:
+        s.conversations.get(conversation_id)  # empty, or unknown: NotFoundError
+    return found
 
 
 def chat_clear(s: Session, conversation_id: UUID) -> Conversation:

@@ -158,17 +158,21 @@ async def chat_append(
 
 
 async def chat_read(s: AsyncSession, conversation_id: UUID, last: int | None) -> list[Message]:
-    """The conversation's messages in order (only the newest ``last`` when given)."""
-    await s.conversations.get(conversation_id)  # NotFoundError for an unknown id
+    """The conversation's messages in order (only the newest ``last`` when given);
+    :class:`NotFoundError` for an unknown conversation."""
     if last is not None:
-        return await s.messages.last(conversation_id, last)
-    found: list[Message] = []
-    while True:
-        after = found[-1].seq if found else 0
-        page = await s.messages.page(conversation_id, after_seq=after, limit=PAGE)
-        found += page
-        if len(page) < PAGE:
-            return found
+        found = await s.messages.last(conversation_id, last)
+    else:
+        found = []
+        while True:
+            after = found[-1].seq if found else 0
+            page = await s.messages.page(conversation_id, after_seq=after, limit=PAGE)
+            found += page
+            if len(page) < PAGE:
+                break
+    if not found:
+        await s.conversations.get(conversation_id)  # empty, or unknown: NotFoundError
+    return found
 
 
 async def chat_clear(s: AsyncSession, conversation_id: UUID) -> Conversation:

@@ -15,15 +15,14 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
-from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from pgrecall.errors import ValidationError
 
 from . import _ops, _ops_async
+from ._docs import ID_KEY, check_k, document, mmr, relevance, row_id
 from ._run import AnyStore, Runner
 from .filters import search_filter
 
@@ -32,31 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ID_KEY", "PgRecallVectorStore", "row_id"]
 
-ID_KEY = "lc_id"
-_NAMESPACE = uuid.UUID("6c1f2a4e-8d0b-5e7a-9c3d-2b4f6a8e0c1d")
-MAX_K = 1000
-
-
-def row_id(model: str, id: str) -> uuid.UUID:
-    """The ``pgrecall.embeddings`` id of LangChain id ``id`` in ``model``."""
-    return uuid.uuid5(_NAMESPACE, f"{model}\n{id}")
-
-
-def _document(content: str, source: dict[str, Any], fallback_id: uuid.UUID) -> Document:
-    metadata = dict(source)
-    lc_id = metadata.pop(ID_KEY, None)
-    return Document(
-        id=lc_id if isinstance(lc_id, str) else str(fallback_id),
-        page_content=content,
-        metadata=metadata,
-    )
-
-
-def _k(k: int, what: str = "k") -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise ValidationError(f"{what} must be an integer between 1 and {MAX_K}")
-    return k
-
 
 class PgRecallVectorStore(VectorStore):
     """Documents and their vectors in pgrecall, for one tenant and one embedding model.
@@ -64,8 +38,8 @@ class PgRecallVectorStore(VectorStore):
     ``store`` is a :class:`pgrecall.Store` (sync methods native, async ones in an
     executor) or a :class:`pgrecall.AsyncStore` (async methods native, sync ones
     raise). The model is declared on first use with the embedding's dimension.
-    ``filter`` (every search): a dict of metadata ``{key: value}`` that must match
-    (JSON containment), or an expression of pgrecall's filter language.
+    ``filter`` (every search): pgrecall's metadata filter language on the documents'
+    metadata, e.g. ``{"genre": "sf", "year": {"$gte": 2020}}``.
     """
 
     def __init__(
@@ -205,14 +179,14 @@ class PgRecallVectorStore(VectorStore):
         """The documents with these ids, in that order; missing ids are left out."""
         rows = self._row_ids(ids)
         found = self._run.run(lambda s: _ops.get_rows(s, rows))
-        return [_document(r.content, r.source, r.id) for r in found]
+        return [document(r.content, r.source, r.id) for r in found]
 
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         rows = self._row_ids(ids)
         found = await self._run.arun(
             lambda s: _ops_async.get_rows(s, rows), lambda s: _ops.get_rows(s, rows)
         )
-        return [_document(r.content, r.source, r.id) for r in found]
+        return [document(r.content, r.source, r.id) for r in found]
 
     # -- vector search ------------------------------------------------------------------
 
@@ -225,21 +199,22 @@ class PgRecallVectorStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         """The ``k`` nearest documents with their cosine distance (0 = same direction)."""
         dims, search = self._search(embedding, filter)
-        hits = self._run.run(lambda s: _ops.nearest(s, embedding, _k(k), self.model, dims, search))
+        k = check_k(k)
+        hits = self._run.run(lambda s: _ops.nearest(s, embedding, k, self.model, dims, search))
         self._declared = len(embedding)
-        return [(_document(h.content, h.source, h.id), h.distance) for h in hits]
+        return [(document(h.content, h.source, h.id), h.distance) for h in hits]
 
     async def asimilarity_search_with_score_by_vector(
         self, embedding: list[float], k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         dims, search = self._search(embedding, filter)
-        k = _k(k)
+        k = check_k(k)
         hits = await self._run.arun(
             lambda s: _ops_async.nearest(s, embedding, k, self.model, dims, search),
             lambda s: _ops.nearest(s, embedding, k, self.model, dims, search),
         )
         self._declared = len(embedding)
-        return [(_document(h.content, h.source, h.id), h.distance) for h in hits]
+        return [(document(h.content, h.source, h.id), h.distance) for h in hits]
 
     def similarity_search_by_vector(
         self, embedding: list[float], k: int = 4, filter: Any = None, **kwargs: Any
@@ -278,7 +253,7 @@ class PgRecallVectorStore(VectorStore):
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         """Cosine distance (0..2) to a relevance in 0..1 (1 = same direction)."""
-        return _relevance
+        return relevance
 
     # -- maximal marginal relevance ---------------------------------------------------
 
@@ -293,12 +268,12 @@ class PgRecallVectorStore(VectorStore):
     ) -> list[Document]:
         """``k`` of the ``fetch_k`` nearest documents, chosen for relevance and diversity."""
         dims, search = self._search(embedding, filter)
-        fetch_k = _k(max(fetch_k, k), "fetch_k")
+        fetch_k = check_k(max(fetch_k, k), "fetch_k")
         found = self._run.run(
             lambda s: _ops.nearest_with_vectors(s, embedding, fetch_k, self.model, dims, search)
         )
         self._declared = len(embedding)
-        return _mmr(embedding, found, _k(k), lambda_mult)
+        return mmr(embedding, found, check_k(k), lambda_mult)
 
     async def amax_marginal_relevance_search_by_vector(
         self,
@@ -310,7 +285,7 @@ class PgRecallVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[Document]:
         dims, search = self._search(embedding, filter)
-        fetch_k = _k(max(fetch_k, k), "fetch_k")
+        fetch_k = check_k(max(fetch_k, k), "fetch_k")
         found = await self._run.arun(
             lambda s: _ops_async.nearest_with_vectors(
                 s, embedding, fetch_k, self.model, dims, search
@@ -318,7 +293,7 @@ class PgRecallVectorStore(VectorStore):
             lambda s: _ops.nearest_with_vectors(s, embedding, fetch_k, self.model, dims, search),
         )
         self._declared = len(embedding)
-        return _mmr(embedding, found, _k(k), lambda_mult)
+        return mmr(embedding, found, check_k(k), lambda_mult)
 
     def max_marginal_relevance_search(
         self,
@@ -368,10 +343,10 @@ class PgRecallVectorStore(VectorStore):
         vector = self._embedding.embed_query(query)
         dims = self._declare([vector])
         hits = self._run.run(
-            lambda s: _ops.hybrid(s, query, vector, _k(k), self.model, dims, search)
+            lambda s: _ops.hybrid(s, query, vector, check_k(k), self.model, dims, search)
         )
         self._declared = len(vector)
-        return [(_document(h.content, h.source, h.id), h.score) for h in hits]
+        return [(document(h.content, h.source, h.id), h.score) for h in hits]
 
     async def ahybrid_search_with_score(
         self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
@@ -379,13 +354,13 @@ class PgRecallVectorStore(VectorStore):
         search = self._hybrid(filter, kwargs)
         vector = await self._embedding.aembed_query(query)
         dims = self._declare([vector])
-        k = _k(k)
+        k = check_k(k)
         hits = await self._run.arun(
             lambda s: _ops_async.hybrid(s, query, vector, k, self.model, dims, search),
             lambda s: _ops.hybrid(s, query, vector, k, self.model, dims, search),
         )
         self._declared = len(vector)
-        return [(_document(h.content, h.source, h.id), h.score) for h in hits]
+        return [(document(h.content, h.source, h.id), h.score) for h in hits]
 
     def hybrid_search(
         self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
@@ -435,21 +410,3 @@ class PgRecallVectorStore(VectorStore):
         vs = cls(store, tenant=tenant, embedding=embedding, model=model, **kwargs)
         vs.add_texts(texts, metadatas, ids=ids)
         return vs
-
-
-def _relevance(distance: float) -> float:
-    return min(1.0, max(0.0, 1.0 - distance / 2.0))
-
-
-def _mmr(
-    query: Sequence[float], found: Sequence[tuple[Any, list[float]]], k: int, lambda_mult: float
-) -> list[Document]:
-    if not found:
-        return []
-    picked = maximal_marginal_relevance(
-        np.array(query, dtype=np.float32),
-        [vector for _, vector in found],
-        lambda_mult=lambda_mult,
-        k=k,
-    )
-    return [_document(found[i][0].content, found[i][0].source, found[i][0].id) for i in picked]
