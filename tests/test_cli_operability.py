@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -258,3 +259,34 @@ def test_cli_without_a_terminal_prints_no_bar(
     assert main(["--url", db_url, "cleanup", "--tenant", "acme"]) == 0
     err = capsys.readouterr().err
     assert "rows/s" not in err and "steps" not in err and "%|" not in err
+
+
+# -- the README's `pgrecall check` example ---------------------------------------------------
+
+
+def test_readme_check_example_prints_what_the_readme_says(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("## Checking queries against the schema")
+    section = readme[start : readme.index("\n## ", start + 10)]
+    sql = re.findall(r"```sql\n(.*?)```", section, re.S)[0]
+    models = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    transcript = re.findall(r"```\n(\$ pgrecall check --source app/queries\n.*?)```", section, re.S)
+    expected = [
+        line for line in transcript[0].splitlines() if line.startswith("app/queries/")
+    ]
+    (tmp_path / "app" / "queries").mkdir(parents=True)
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "queries" / "overview.sql").write_text(sql)
+    (tmp_path / "app" / "models.py").write_text(
+        "from datetime import datetime\nfrom uuid import UUID\n"
+        "from pydantic import BaseModel\n" + models
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert main(["--url", db_url, "check", "--source", "app/queries"]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == expected

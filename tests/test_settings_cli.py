@@ -92,6 +92,8 @@ def test_demo_prints_real_rows_and_psql(db_url: str, capsys: pytest.CaptureFixtu
     assert "retried append with request_id turn-0 returned seq 2" in out
     assert "message_count=7" in out and "acme sees 0 conversations" in out
     assert "(text #1, vector #1)  HNSW is a graph index" in out
+    assert "#None" not in out and "no text match, vector #2" in out  # a vector-only hit
+    assert "a toy hashed-words model" in out
     assert "run research: succeeded" in out and "health: healthy" in out
     assert f"'{db_url}'" in out
 

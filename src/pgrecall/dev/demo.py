@@ -44,6 +44,14 @@ def toy_embedding(text: str, dims: int = 384) -> list[float]:
     return [v / norm for v in vec]
 
 
+def _ranks(text: int | None, vector: int | None) -> str:
+    """A hybrid hit's ranks; a hit found by one side only has no rank on the other."""
+    return ", ".join(
+        f"{side} #{rank}" if rank is not None else f"no {side} match"
+        for side, rank in (("text", text), ("vector", vector))
+    )
+
+
 def _knowledge_and_ops(store: Store) -> None:
     with store.session(tenant="acme") as s:
         doc = s.documents.add(
@@ -60,6 +68,10 @@ def _knowledge_and_ops(store: Store) -> None:
             model="demo-model",
         )
         s.embeddings.declare_model(_MODEL, dimensions=384)
+        print(
+            f"  embeddings: model {_MODEL!r}, a toy hashed-words model (each word hashed to one "
+            "of 384 dimensions), not a real embedding model: similarities are word overlap"
+        )
         s.embeddings.add_many(
             _CHUNKS, [toy_embedding(c) for c in _CHUNKS], model=_MODEL, document_id=doc.id
         )
@@ -73,10 +85,8 @@ def _knowledge_and_ops(store: Store) -> None:
         hits = s.search.hybrid(q, toy_embedding(q), 2, model=_MODEL)
         print(f"  hybrid search {q!r}:")
         for h in hits:
-            print(
-                f"    score {h.score:.4f} (text #{h.text_rank}, vector #{h.vector_rank})"
-                f"  {h.content[:60]}"
-            )
+            ranks = _ranks(h.text_rank, h.vector_rank)
+            print(f"    score {h.score:.4f} ({ranks})  {h.content[:60]}")
         s.memories.add(
             "Alice prefers short answers with sources",
             kind="preference",
