@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import psycopg
 import pytest
 from pydantic import BaseModel
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 import pgrecall
 from pgrecall import Query
 from pgrecall.errors import ValidationError
+from pgrecall.ops import bulk_load
 from pgrecall.query.db import model_row
 
 
@@ -99,3 +101,75 @@ async def test_async_runner_maps_rows_the_same(astore: pgrecall.AsyncStore) -> N
     )
     async with astore.connection() as db:
         assert await db.many(q, Item) == [Item(n=i, label=f"x{i}") for i in (1, 2, 3)]
+
+
+# -- bulk loads ------------------------------------------------------------------
+
+
+def _hnsw_384(db_url: str) -> list[tuple[str, str, str | None]]:
+    from pgrecall.ops.bulk import hnsw_indexes
+
+    with psycopg.connect(db_url) as conn:
+        return hnsw_indexes(conn, 384)
+
+
+def _index_oid(db_url: str) -> int:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT 'pgrecall.embeddings_hnsw_384_idx'::regclass::oid").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def _vectors(n: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(n, 384)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_bulk_load_rebuilds_the_index_and_finds_the_rows(
+    store: pgrecall.Store, db_url: str
+) -> None:
+    before = _hnsw_384(db_url)
+    assert [b[0] for b in before] == ["embeddings_hnsw_384_idx"] and before[0][2]
+    with store.session(tenant="acme") as s:
+        s.embeddings.declare_model("bulk", dimensions=384)
+    with store.session(tenant="other") as s:  # another tenant's rows stay searchable
+        s.embeddings.declare_model("bulk", dimensions=384)
+        (theirs,) = s.embeddings.add_many(["theirs"], _vectors(1, 9), model="bulk")
+    vectors = _vectors(500)
+    seen: list[int] = []
+    oid = _index_oid(db_url)
+    ids = bulk_load(
+        store, "acme", [f"c{i}" for i in range(500)], vectors, model="bulk", batch=200,
+        rebuild_index=True, sources=[{"i": i} for i in range(500)], progress=seen.append,
+    )
+    assert seen == [200, 400, 500] and len(ids) == len(set(ids)) == 500
+    assert _hnsw_384(db_url) == before  # same definition and comment, built again
+    assert _index_oid(db_url) != oid
+    with store.session(tenant="acme") as s:
+        assert s.embeddings.count(model="bulk") == 500
+        hits = s.search.vector(vectors[123], 3, model="bulk")
+        assert hits[0].id == ids[123] and hits[0].source == {"i": 123}
+    with store.session(tenant="other") as s:
+        assert [h.id for h in s.search.vector(_vectors(1, 9)[0], 5, model="bulk")] == [theirs]
+
+
+def test_bulk_load_auto_keeps_a_large_index_and_rebuilds_after_a_failure(
+    store: pgrecall.Store, db_url: str
+) -> None:
+    with store.session(tenant="acme") as s:
+        s.embeddings.declare_model("bulk", dimensions=384)
+        s.embeddings.add_many([f"x{i}" for i in range(400)], _vectors(400, 2), model="bulk")
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("ANALYZE pgrecall.embeddings")
+    oid = _index_oid(db_url)
+    bulk_load(store, "acme", ["small"], _vectors(1, 3), model="bulk")  # auto: 1 x 8 < 400
+    assert _index_oid(db_url) == oid
+    bad = _vectors(300, 4)
+    bad[250, 0] = np.nan
+    with pytest.raises(ValidationError, match="NaN"):
+        bulk_load(store, "acme", [f"y{i}" for i in range(300)], bad, model="bulk", batch=200,
+                  rebuild_index=True)
+    assert [b[0] for b in _hnsw_384(db_url)] == ["embeddings_hnsw_384_idx"]  # built again
+    with store.session(tenant="acme") as s:
+        assert s.embeddings.count(model="bulk") == 401 + 200  # the first batch committed

@@ -7,6 +7,8 @@
   read-only snapshot: memory stays constant whatever the size.
 - :func:`import_tenant` restores such an export into a tenant that has no rows.
 - :func:`purge_tenant` deletes every row of a tenant in one transaction.
+- :func:`bulk_load` loads many embeddings at index-build speed (the dimension's HNSW
+  index dropped and built again concurrently around the load).
 
 Tables are found in the catalog (every ``pgrecall`` table with a ``tenant_id``), so
 tables added by later migrations are covered without a change here.
@@ -14,6 +16,7 @@ tables added by later migrations are covered without a change here.
 
 from __future__ import annotations
 
+from .bulk import bulk_load
 from .catalog import (
     CleanupReport,
     ExportReport,
@@ -33,6 +36,7 @@ __all__ = [
     "ImportReport",
     "PurgeReport",
     "TenantTable",
+    "bulk_load",
     "cleanup",
     "export_tenant",
     "import_tenant",
