@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -38,10 +37,8 @@ def test_data_is_seeded_and_exact_top_k_is_exact() -> None:
 
 @pytest.mark.slow
 def test_peer_benchmarks_tiny(db_url: str, tmp_path: Path) -> None:
-    start = time.perf_counter()
-    results = chat_peers.run(db_url, quick=True, peers=PEERS)
+    results = chat_peers.run(db_url, quick=True, peers=PEERS)  # ~15 s; no time is asserted
     results += vectors.run(db_url, quick=True, peers=PEERS, rows=1000)
-    assert time.perf_counter() - start < 60  # typically ~15 s
     names = [r.name for r in results]
     assert any(n.startswith("chat turn") for n in names)
     assert any("tenant-filtered" in n for n in names)
@@ -63,8 +60,7 @@ def test_peer_benchmarks_tiny(db_url: str, tmp_path: Path) -> None:
 
 
 def test_plot(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
-    from bench.plot import plot
+    from bench.plot import plot  # matplotlib is in the dev extra: this never skips
 
     results = [
         Result("chat", "ms", {PGRECALL: 1.0, RAW: 0.9}, speedups={RAW: 0.9}),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-import time
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +13,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from waits import WAITING_ON_A_LOCK, wait_for
 
 import pgrecall
 from pgrecall import ConflictError, NotFoundError, Query, TenantMissingError, ValidationError
@@ -155,7 +155,7 @@ def test_analysis_versions_latest_history_and_immutability(store: pgrecall.Store
         assert s.analyses.latest_many([d1.id]) == {}
 
 
-def test_two_concurrent_analyses_get_versions_1_and_2(store: pgrecall.Store) -> None:
+def test_two_concurrent_analyses_get_versions_1_and_2(store: pgrecall.Store, db_url: str) -> None:
     with store.session(tenant="acme") as s:
         doc = s.documents.add("a.txt").id
     versions: list[int] = []
@@ -171,10 +171,10 @@ def test_two_concurrent_analyses_get_versions_1_and_2(store: pgrecall.Store) -> 
     with store.session(tenant="acme") as s:
         versions.append(s.analyses.add(doc, summary="first").version)
         thread = threading.Thread(target=second)
-        thread.start()
-        time.sleep(0.3)
-        assert thread.is_alive()  # waits for the document row lock
-    thread.join(10)
+        thread.start()  # it waits for the document row lock: seen in pg_stat_activity
+        wait_for(db_url, WAITING_ON_A_LOCK, (1, "pgrecall"), what="the second analysis waits")
+        assert versions == [1]
+    thread.join()
     assert errors == [] and versions == [1, 2]
 
 

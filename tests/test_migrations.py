@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 import yoyo
+from waits import wait_for
 
 from pgrecall import migrate as migrations
 from pgrecall.errors import MigrationError
@@ -344,10 +345,9 @@ def test_an_invalid_index_left_behind_fails_the_next_migrate(empty_db_url: str) 
 def test_lock_timeout_names_the_holder(empty_db_url: str) -> None:
     with psycopg.connect(empty_db_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", LOCK_KEYS)
-        started = time.monotonic()
         with pytest.raises(MigrationError, match=rf"held by pid {holder.info.backend_pid}\b"):
             migrate(empty_db_url, sources=[BASIC], lock_timeout=0.5)
-        assert 0.5 <= time.monotonic() - started < 3
+        # that a run waits while the lock is held and then applies: test_promises.py
         # status does not wait for the lock either
         assert states(empty_db_url, [BASIC]) == dict.fromkeys(BASIC_IDS, "pending")
     assert user_relations(empty_db_url) == 0
@@ -370,7 +370,7 @@ def test_concurrent_migrate_threads_apply_once(empty_db_url: str) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        t.join()
     assert errors == []
     assert sorted(results) == [[], SLOW_IDS]
     applies = scalar(empty_db_url, "SELECT count(*) FROM _yoyo_log WHERE operation = 'apply'")
@@ -420,11 +420,18 @@ def killed_run(empty_db_url: str) -> Iterator[int]:
 def test_kill_9_mid_migration_does_not_block_the_next_run(
     empty_db_url: str, killed_run: int
 ) -> None:
-    started = time.monotonic()
+    # The server aborts the killed client's statement (client_connection_check_interval)
+    # and its advisory lock goes with it: the backend is gone while its 30 s pg_sleep would
+    # still run (the guard, 20 s, is set by that sleep, not by how fast this machine is).
+    wait_for(
+        empty_db_url,
+        "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)",
+        (killed_run,),
+        what="the killed run's backend goes away",
+        guard=20,
+    )
     report = migrate(empty_db_url, sources=[SLOW], lock_timeout=10)
-    elapsed = time.monotonic() - started
     assert report.applied == SLOW_IDS
-    assert elapsed < 5, f"the next run waited {elapsed:.1f} s"
     assert scalar(empty_db_url, "SELECT count(*) FROM slow_items") == 3
     assert scalar(empty_db_url, "SELECT count(*) FROM yoyo_lock") == 0
     # the killed client's statement was aborted by the server, not left sleeping

@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 from pydantic import BaseModel
+from waits import WAITING_ON_A_LOCK, wait_for
 
 import pgrecall
 from pgrecall import (
@@ -38,27 +39,6 @@ from pgrecall.ops import export_tenant, import_tenant
 from pgrecall.testing.plugin import APP_LOGIN
 
 BIN = Path(sys.executable).parent
-
-
-def wait_for(
-    url: str, sql: str, params: tuple[object, ...] = (), *, what: str, guard: float = 120
-) -> None:
-    """Poll ``sql`` (one boolean) until it is true: a state of the server, not a duration.
-    ``guard`` only turns a hang into a failure."""
-    event = threading.Event()
-    with psycopg.connect(url, autocommit=True) as conn:
-        for _ in range(int(guard / 0.02)):
-            row = conn.execute(sql, params).fetchone()
-            if row and row[0]:
-                return
-            event.wait(0.02)
-    raise AssertionError(f"never happened: {what}")
-
-
-WAITING_ON_A_LOCK = """
-SELECT count(*) >= %s FROM pg_stat_activity
-WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name = %s
-"""
 
 
 # --- messages -------------------------------------------------------------------------
