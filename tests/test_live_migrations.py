@@ -19,6 +19,7 @@ from typing import Any, LiteralString, TypeVar
 import psycopg
 import pytest
 
+import pgrecall
 from pgrecall.cli import main
 from pgrecall.errors import ConfigurationError, MigrationError
 from pgrecall.migrate import LiveSafety, Report, migrate, status
@@ -311,3 +312,15 @@ def test_cli_flags_reach_the_migration(
     assert retries.count("0801_live_note") == 1
     assert main(["--url", empty_db_url, "migrate", "--statement-lock-timeout", "-1"]) == 2
     assert "lock_timeout must be a number >= 0" in capsys.readouterr().err
+
+
+def test_store_migrate_uses_the_store_settings(
+    empty_db_url: str, monitor: psycopg.Connection[Any], retries: Retries
+) -> None:
+    with pgrecall.connect(
+        empty_db_url, pool_min_size=0, migrate_statement_lock_timeout=0.05, migrate_lock_retries=1
+    ) as store, psycopg.connect(empty_db_url) as blocker:
+        blocker.execute("SELECT count(*) FROM live_items")
+        with pytest.raises(MigrationError, match="gave up after 2 attempts"):
+            store.migrate(sources=[LIVE])
+    assert retries.count("0801_live_note") == 1

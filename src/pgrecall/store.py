@@ -349,8 +349,11 @@ class Store:
 
         url = yoyo_url(self.url)
         lock_timeout = self.settings.migrate_lock_timeout
+        safety = migrations.LiveSafety.from_settings(self.settings)
         return to_thread(
-            lambda: migrations.migrate(url, sources=sources, lock_timeout=lock_timeout)
+            lambda: migrations.migrate(
+                url, sources=sources, lock_timeout=lock_timeout, safety=safety
+            )
         )
 
 

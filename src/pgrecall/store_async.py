@@ -348,8 +348,11 @@ class AsyncStore:
 
         url = yoyo_url(self.url)
         lock_timeout = self.settings.migrate_lock_timeout
+        safety = migrations.LiveSafety.from_settings(self.settings)
         return await to_thread_async(
-            lambda: migrations.migrate(url, sources=sources, lock_timeout=lock_timeout)
+            lambda: migrations.migrate(
+                url, sources=sources, lock_timeout=lock_timeout, safety=safety
+            )
         )
 
 
