@@ -4,17 +4,22 @@ per result and stays correct when a statement's columns change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
+from pgvector import Vector
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 import pgrecall
 from pgrecall import Query
+from pgrecall.areas.embeddings import for_dimensions
 from pgrecall.errors import ValidationError
 from pgrecall.ops import bulk_load
 from pgrecall.query.db import model_row
+from pgrecall.query.resources import project_queries
 
 
 class Item(BaseModel):
@@ -123,7 +128,8 @@ def _index_oid(db_url: str) -> int:
 def _vectors(n: int, seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(seed)
     v = rng.normal(size=(n, 384)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
 
 
 def test_bulk_load_rebuilds_the_index_and_finds_the_rows(
@@ -173,3 +179,44 @@ def test_bulk_load_auto_keeps_a_large_index_and_rebuilds_after_a_failure(
     assert [b[0] for b in _hnsw_384(db_url)] == ["embeddings_hnsw_384_idx"]  # built again
     with store.session(tenant="acme") as s:
         assert s.embeddings.count(model="bulk") == 401 + 200  # the first batch committed
+
+
+# -- halfvec: 2,001-4,000 dimensions ----------------------------------------------
+
+
+def test_for_dimensions_casts_to_halfvec_from_2001_to_4000() -> None:
+    q = project_queries().search_vector
+    assert b"vector(1536)" in for_dimensions(q, 1536).sql
+    big = for_dimensions(q, 3072).sql
+    assert b"halfvec(3072)" in big and b"vector(3072)" not in big.replace(b"halfvec", b"")
+    assert b"dimensions = 3072" in big
+    assert b"halfvec(2001)" in for_dimensions(q, 2001).sql
+    assert b"vector(4001)" in for_dimensions(q, 4001).sql  # no HNSW beyond 4,000: exact
+
+
+def test_3072_dimensions_are_searched_through_the_halfvec_index(store: pgrecall.Store) -> None:
+    rng = np.random.default_rng(7)
+    n, dims = 300, 3072
+    vectors = rng.normal(size=(n, dims)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    with store.session(tenant="acme") as s:
+        s.embeddings.declare_model("large", dimensions=dims)
+        ids = s.embeddings.add_many([f"c{i}" for i in range(n)], vectors, model="large")
+        m = s.memories.add("remember", user_id="u1", embedding=vectors[5], model="large")
+    queries = vectors[:20] + rng.normal(scale=0.02, size=(20, dims)).astype(np.float32)
+    found = 0
+    with store.session(tenant="acme") as s:
+        for qv in queries:
+            hits = s.search.vector(qv, 10, model="large")
+            exact = np.argsort(-(vectors @ (qv / np.linalg.norm(qv))))[:10]
+            found += len({h.id for h in hits} & {ids[i] for i in exact})
+            assert abs(hits[0].distance - (1 - float(vectors[exact[0]] @ qv) /
+                                           float(np.linalg.norm(qv)))) < 1e-2  # half precision
+        assert [r.id for r in s.memories.recall(vectors[5], 1, model="large")] == [m.id]
+        query = for_dimensions(project_queries().search_vector, dims)
+        params: dict[str, Any] = dict.fromkeys(query.params)
+        params.update(tenant_id="acme", embedding=Vector(queries[0].tolist()), model="large",
+                      k=10, source=Jsonb({}))
+        plan = s.db.conn.execute(b"EXPLAIN " + query.sql, params).fetchall()
+    assert "embeddings_hnsw_3072_idx" in "\n".join(r[0] for r in plan)
+    assert found / (10 * len(queries)) >= 0.9  # recall@10 against exact, numpy

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
+    "HALFVEC_MAX",
+    "HALFVEC_MIN",
     "MAX_DIMENSIONS",
     "Embeddings",
     "VectorArea",
@@ -62,6 +64,7 @@ __all__ = [
 VectorLike: TypeAlias = "Sequence[float] | npt.NDArray[np.floating[Any]] | Vector"
 
 MAX_DIMENSIONS = 16_000  # pgvector's limit for the vector type
+HALFVEC_MIN, HALFVEC_MAX = 2_001, 4_000  # searched as halfvec: HNSW indexes these sizes
 MAX_CHUNK = 1_000_000  # characters of chunk content
 _SUBSTITUTED = re.compile(rb"\bvector\((\d+)\)|\bdimensions = (\d+)\b")
 _specialized: dict[tuple[bytes, int], Query] = {}
@@ -79,7 +82,10 @@ def for_dimensions(query: Query, dims: int) -> Query:
     """``query`` (marked ``-- @dims 384``) with ``vector(384)`` and ``dimensions = 384``
     replaced by ``dims``, so that it matches the partial HNSW index of that dimension.
 
-    ``dims`` is a validated integer, never user text.
+    From 2,001 to 4,000 dimensions (beyond HNSW's 2,000 for ``vector``) the casts are
+    ``halfvec(dims)``, matching the ``halfvec`` expression indexes (migration 0020):
+    half-precision distances, found through the index. ``dims`` is a validated
+    integer, never user text.
     """
     written = query.directives.get("dims", "")
     if not written.isdigit():
@@ -95,6 +101,8 @@ def for_dimensions(query: Query, dims: int) -> Query:
         def swap(m: re.Match[bytes]) -> bytes:
             if old not in (m.group(1), m.group(2)):
                 raise QueryError(f"{query.where}: {query.name}: {m.group(0)!r} is not {written}")
+            if m.group(1) and HALFVEC_MIN <= dims <= HALFVEC_MAX:
+                return b"halfvec(" + new + b")"
             return m.group(0).replace(old, new)
 
         found = dataclasses.replace(
