@@ -18,7 +18,9 @@ __all__ = ["auth", "free_port", "live_server", "make_key", "settings_for"]
 
 
 def settings_for(db_url: str, **extra: Any) -> pgrecall.Settings:
-    return pgrecall.Settings(database_url=db_url, pool_min_size=0, pool_max_size=4, **extra)
+    return pgrecall.Settings(
+        **({"pool_min_size": 0, "pool_max_size": 4} | extra), database_url=db_url
+    )
 
 
 def make_key(store: pgrecall.Store, tenant: str, **kw: Any) -> str:
