@@ -352,9 +352,10 @@ def test_pgrecall_migrate_lock_timeout(
     monkeypatch.setenv("PGRECALL_MIGRATE_LOCK_TIMEOUT", "0.25")
     with psycopg.connect(empty_db_url, autocommit=True) as holder:
         holder.execute(LOCK_KEYS_SQL, LOCK_KEYS)
+        pid = holder.info.backend_pid
         assert main(["--url", empty_db_url, "migrate"]) == 2
     err = capsys.readouterr().err
-    assert "within 0.25 s" in err and f"held by pid {holder.info.backend_pid}" in err
+    assert "within 0.25 s" in err and f"held by pid {pid}" in err
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT to_regnamespace('pgrecall')").fetchone() == (None,)
 
