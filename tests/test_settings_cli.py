@@ -120,6 +120,30 @@ def test_up_down_and_psql_on_the_embedded_server(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_down_finds_a_server_started_with_pg_16(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_RUNTIME_DIR": "/tmp"}
+    env.pop("DATABASE_URL", None)
+    env.pop("PGRECALL_EMBEDDED_VERSION", None)
+    cli = [str(BIN / "pgrecall"), "--dir", str(tmp_path / "pg")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], capture_output=True, text=True, env=env)
+
+    up = run("--pg", "16", "up")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "embedded PostgreSQL 16 running" in up.stdout
+        psql = run("psql", "-Atc", "SHOW server_version_num")  # no --pg: the running one
+        assert psql.stdout.startswith("16"), psql.stderr
+        assert "using the embedded PostgreSQL 16" in psql.stderr
+    finally:
+        down = run("down")
+    assert down.stdout.strip() == "stopped", down.stderr
+    assert "PostgreSQL 16" in down.stderr
+    assert run("down").stdout.strip() == "not running"
+
+
+@pytest.mark.slow
 def test_wheel_ships_the_sql_and_migrates_outside_the_checkout(
     tmp_path: Path, empty_db_url: str
 ) -> None:

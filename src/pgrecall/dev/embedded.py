@@ -82,12 +82,18 @@ def stop(data_dir: Path | str = ".pgrecall", version: int = 18, *, mode: str = "
     pgdata = _pgdata(data_dir, version)
     if status(data_dir, version) is None:
         return False
-    subprocess.run(
+    done = subprocess.run(
         [str(_bin_dir(version) / "pg_ctl"), "-w", "-D", str(pgdata), "-m", mode, "stop"],
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
         user=_run_as(),
     )
+    if done.returncode != 0 and status(data_dir, version) is not None:
+        reason = (done.stderr or done.stdout).strip()
+        raise ConfigurationError(
+            f"pg_ctl could not stop PostgreSQL {version} in {pgdata}: {reason}"
+        )
     return True
 
 
