@@ -176,14 +176,18 @@ def test_a_migration_gives_up_after_its_retries_and_applies_nothing(
     empty_db_url: str, monitor: psycopg.Connection[Any], retries: Retries
 ) -> None:
     safety = LiveSafety(lock_timeout=0.05, retries=2, retry_delay=0)
-    with psycopg.connect(empty_db_url) as blocker:
+    with psycopg.connect(empty_db_url, application_name="live-report") as blocker:
         blocker.execute("SELECT count(*) FROM live_items")
         with pytest.raises(MigrationError) as caught:
             migrate(empty_db_url, sources=[LIVE], safety=safety)
+        blocker_pid = blocker.info.backend_pid
     assert caught.value.sqlstate == "55P03"
     message = str(caught.value)
     assert "could not apply 0801_live_note" in message
     assert "gave up after 3 attempts" in message and "pg_stat_activity" in message
+    # the likely culprit is named: the longest-open transaction
+    assert f"longest-open transactions: pid {blocker_pid} ('live-report'" in message
+    assert "idle in transaction" in message and "SELECT count(*) FROM live_items" in message
     assert retries.count("0801_live_note") == 2
     assert scalar(
         monitor,

@@ -31,7 +31,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..settings import Settings
 
-__all__ = ["LOCK_NOT_AVAILABLE", "LiveSafety", "set_timeouts"]
+__all__ = ["LOCK_NOT_AVAILABLE", "LiveSafety", "oldest_transactions", "set_timeouts"]
 
 #: SQLSTATE of a lock that was not granted within ``lock_timeout``.
 LOCK_NOT_AVAILABLE = "55P03"
@@ -96,4 +96,26 @@ def set_timeouts(conn: Any, safety: LiveSafety, *, transactional: bool) -> None:
     conn.execute(
         "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
         (lock, transactional, statement, transactional),
+    )
+
+
+def oldest_transactions(conn: Any, limit: int = 3) -> str:
+    """The longest-open transactions of the database but ours, one of which most likely
+    holds the lock a migration gave up on (named after the fact: the lock is gone)."""
+    rows = conn.execute(
+        """
+        SELECT pid, application_name, usename::text, state,
+               date_trunc('second', clock_timestamp() - xact_start)::text, left(query, 60)
+        FROM pg_stat_activity
+        WHERE datname = current_database() AND xact_start IS NOT NULL
+          AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+          AND application_name <> 'pgrecall migrate'
+        ORDER BY xact_start
+        LIMIT %s
+        """,
+        (limit,),
+    ).fetchall()
+    return "; ".join(
+        f"pid {pid} ({app!r}, user {user}, {state}, transaction open {age}, last query {q!r})"
+        for pid, app, user, state, age, q in rows
     )

@@ -31,7 +31,7 @@ from .ledger import (
     _verify,
 )
 from .lint import _refuse_lint
-from .live import LOCK_NOT_AVAILABLE, LiveSafety, set_timeouts
+from .live import LOCK_NOT_AVAILABLE, LiveSafety, oldest_transactions, set_timeouts
 from .lock import Conn, _check_lock, _connect, _locked, _Target, _target, _try_lock, _unlock
 from .report import ROLLBACK_SUFFIX, MigrationState, Report, logger
 
@@ -141,6 +141,8 @@ def _failure(conn: Conn, report: Report, f: _File, exc: Exception) -> MigrationE
     before = f"; done before it: {', '.join(done)}" if done else ""
     try:
         invalid = _invalid_index_text(_invalid_indexes(conn))
+        if sqlstate == LOCK_NOT_AVAILABLE and (oldest := oldest_transactions(conn)):
+            detail += f"; the longest-open transactions: {oldest}"
     except psycopg.Error:  # the lock connection broke too: report the original error
         invalid = ""
     return MigrationError(
