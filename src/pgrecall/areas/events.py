@@ -17,13 +17,16 @@ from .validate import (
     as_uuid,
     check_aware,
     check_count,
+    check_key,
     check_limit,
     check_object,
     check_text,
+    opt_key,
     opt_text,
+    opt_uuid,
 )
 
-__all__ = ["MAX_MESSAGE", "Events", "check_event"]
+__all__ = ["MAX_MESSAGE", "Events", "check_event", "event_row"]
 
 MAX_MESSAGE = 100_000
 _FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,24 +40,38 @@ STAGE_COLUMNS = (
 
 def check_event(e: NewEvent) -> tuple[Any, ...]:
     """Validate an event; the row in the column order of ``copy_event_stage``."""
-    if not e.type:
-        raise ValidationError("event type must be non-empty text")
-    if e.level not in EVENT_LEVELS:
-        raise ValidationError(f"unknown level {e.level!r} (use one of {sorted(EVENT_LEVELS)})")
-    if e.request_id == "":
-        raise ValidationError("request_id must be non-empty when given")
+    return event_row(**dict(e))
+
+
+def event_row(
+    *,
+    type: str,
+    service: str | None = None,
+    level: str = "info",
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+    request_id: str | None = None,
+    conversation_id: UUID | str | None = None,
+    user_id: str | None = None,
+    run_id: UUID | str | None = None,
+    duration_ms: int | None = None,
+    occurred_at: datetime | None = None,
+) -> tuple[Any, ...]:
+    """The one validation path of an event's fields (``log`` and ``log_many``)."""
+    if not isinstance(level, str) or level not in EVENT_LEVELS:
+        raise ValidationError(f"unknown level {level!r} (use one of {sorted(EVENT_LEVELS)})")
     return (
-        check_aware(e.occurred_at, "occurred_at"),
-        check_text(e.type, "type", max_len=200),
-        opt_text(e.service, "service", 200),
-        e.level,
-        opt_text(e.message, "message", MAX_MESSAGE),
-        Jsonb(check_object(e.details, "details")),
-        opt_text(e.request_id, "request_id", 200),
-        e.conversation_id,
-        opt_text(e.user_id, "user_id", 200),
-        e.run_id,
-        check_count(e.duration_ms, "duration_ms"),
+        check_aware(occurred_at, "occurred_at"),
+        check_key(type, "type"),
+        opt_text(service, "service", 200),
+        level,
+        opt_text(message, "message", MAX_MESSAGE),
+        Jsonb(check_object(details, "details")),
+        opt_key(request_id, "request_id"),
+        opt_uuid(conversation_id, "conversation_id"),
+        opt_key(user_id, "user_id"),
+        opt_uuid(run_id, "run_id"),
+        check_count(duration_ms, "duration_ms"),
     )
 
 
@@ -75,22 +92,18 @@ class Events(Area):
         occurred_at: datetime | None = None,
     ) -> Event:
         """Log one event (``occurred_at`` defaults to now)."""
-        row = check_event(
-            NewEvent(
-                type=type,
-                message=message,
-                level=level,
-                service=service,
-                details=details or {},
-                request_id=request_id,
-                conversation_id=None
-                if conversation_id is None
-                else as_uuid(conversation_id, "conversation_id"),
-                user_id=user_id,
-                run_id=None if run_id is None else as_uuid(run_id, "run_id"),
-                duration_ms=duration_ms,
-                occurred_at=occurred_at,
-            )
+        row = event_row(
+            type=type,
+            message=message,
+            level=level,
+            service=service,
+            details=details,
+            request_id=request_id,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            run_id=run_id,
+            duration_ms=duration_ms,
+            occurred_at=occurred_at,
         )
         params = dict(zip(STAGE_COLUMNS, row, strict=True))
         event = self.db.one(self.q.log_event, Event, tenant_id=self.t, **params)

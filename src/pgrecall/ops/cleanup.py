@@ -20,6 +20,18 @@ __all__ = ["CLEANUP_STEPS", "cleanup"]
 #: How many steps :func:`cleanup` reports to its ``progress`` callback.
 CLEANUP_STEPS = 5
 
+#: Retention in days at most (a hundred years; more overflows a timestamp).
+MAX_DAYS = 36_500
+#: Partitions ahead at most: the application role may create them up to today + 400
+#: (migration 0017).
+MAX_AHEAD_DAYS = 400
+
+
+def _check_days(value: object, what: str, maximum: int, none: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValidationError(f"{what} must be a whole number of days, 0 to {maximum}{none}")
+
+
 def cleanup(
     store: Store,
     *,
@@ -45,10 +57,9 @@ def cleanup(
     """
     tell = progress or (lambda step: None)
     for value, what in ((events_days, "events_days"), (deleted_days, "deleted_days")):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            raise ValidationError(f"{what} must be a whole number of days >= 0, or None")
+        if value is not None:
+            _check_days(value, what, MAX_DAYS, ", or None")
+    _check_days(ahead_days, "ahead_days", MAX_AHEAD_DAYS)
     tenant = None if tenant is None else check_tenant(tenant)
     with store.transaction() as db:
         q = store.queries
