@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import pgrecall
 import pgrecall.cli.common as common
 from pgrecall import Store
 from pgrecall.cli import main
@@ -149,6 +150,9 @@ def test_health_knows_the_project_migrations(
     assert main(["--url", db_url, "health", *sources]) == 0
     out = capsys.readouterr().out
     assert '"status": "healthy"' in out and "missing" in out  # the (empty) list
+    with pgrecall.connect(db_url, pool_min_size=0) as store:
+        assert store.health().status == "unhealthy"
+        assert store.health(sources=[migrations_dir(), app]).status == "healthy"
 
 
 # -- a closed pipe ----------------------------------------------------------------------------

@@ -324,8 +324,14 @@ class Store:
         self._committed(tenant)
         return turn
 
-    def health(self, *, check_migrations: bool = True) -> HealthReport:
-        """Server, pool and migration health; never raises (``status: unhealthy``)."""
+    def health(
+        self, *, check_migrations: bool = True, sources: list[Path] | None = None
+    ) -> HealthReport:
+        """Server, pool and migration health; never raises (``status: unhealthy``).
+
+        ``sources``: the migration directories, as given to :meth:`migrate` (a project
+        with migrations of its own passes the same list, or they count as missing).
+        """
         from .ops.health import health, replica_health
 
         pool = dict(self.pool.get_stats())
@@ -338,7 +344,7 @@ class Store:
             ]
             return health(
                 self.url, pool=pool, check_migrations=check_migrations,
-                replicas=replicas or None,
+                replicas=replicas or None, sources=sources,
             )
 
         return to_thread(report)
