@@ -220,3 +220,45 @@ def test_3072_dimensions_are_searched_through_the_halfvec_index(store: pgrecall.
         plan = s.db.conn.execute(b"EXPLAIN " + query.sql, params).fetchall()
     assert "embeddings_hnsw_3072_idx" in "\n".join(r[0] for r in plan)
     assert found / (10 * len(queries)) >= 0.9  # recall@10 against exact, numpy
+
+
+# -- search: one round trip, no dimension lookup per session -------------------------
+
+
+def test_search_is_one_round_trip_and_looks_up_no_dimension(db_url: str) -> None:
+    from test_chat_turn import round_trips
+
+    with pgrecall.connect(db_url, pool_min_size=1, pool_max_size=1, pool_check_after=3600) as st:
+        with st.session(tenant="acme") as s:
+            s.embeddings.declare_model("rt", dimensions=384)
+            s.embeddings.add_many(["a", "b"], _vectors(2), model="rt")
+        with st.session(tenant="acme") as s:
+            s.search.vector(_vectors(1)[0], 2, model="rt")  # the first reads the dimension
+            with round_trips(s.db.conn) as n:
+                s.search.vector(_vectors(1)[0], 2, model="rt", filter={"x": 1})
+            assert n == [1]
+        for _ in range(2):  # a new session: the process-wide cache, no lookup
+            with st.session(tenant="acme") as s:
+                with round_trips(s.db.conn) as n:
+                    hits = s.search.hybrid("a", _vectors(1)[0], 2, model="rt")
+                assert n == [1] and len(hits) == 2
+
+
+def test_search_notices_a_model_redeclared_elsewhere(store: pgrecall.Store) -> None:
+    with store.session(tenant="acme") as s:
+        s.embeddings.declare_model("moving", dimensions=384)
+        s.embeddings.add_many(["a"], _vectors(1), model="moving")
+        assert len(s.search.vector(_vectors(1)[0], 1, model="moving")) == 1  # cached: 384
+    with psycopg.connect(store.url, autocommit=True) as other:  # another process, say
+        other.execute("DELETE FROM pgrecall.embeddings WHERE model = 'moving'")
+        other.execute("DELETE FROM pgrecall.embedding_models WHERE name = 'moving'")
+        other.execute(
+            "INSERT INTO pgrecall.embedding_models (tenant_id, name, dimensions)"
+            " VALUES ('acme', 'moving', 3)"
+        )
+    # a stale 384 would find nothing, silently; the guard in the pipeline says why
+    with store.session(tenant="acme") as s, pytest.raises(ValidationError, match="declares 3"):
+        s.search.vector(_vectors(1)[0], 1, model="moving")
+    with store.session(tenant="acme") as s:
+        s.embeddings.add("c", [0, 0, 1], model="moving")  # the 3-d vector is accepted
+        assert [h.content for h in s.search.vector([0, 0, 1], 1, model="moving")] == ["c"]

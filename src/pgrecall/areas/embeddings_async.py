@@ -305,7 +305,9 @@ class AsyncVectorArea(AsyncArea):
                 for query, row, step_params in steps:
                     cursors.append(conn.cursor(row_factory=model_row(row)))
                     await cursors[-1].execute(query.sql, query.bind(step_params) or None)
-                results = [await cur.fetchall() for cur in cursors]
+            # fetched after the pipeline's Sync: fetching inside it flushes and waits
+            # once per cursor (a round trip each)
+            results = [await cur.fetchall() for cur in cursors]
         except psycopg.Error as exc:
             raise translate(exc) from exc
         except pydantic.ValidationError as exc:
