@@ -21,8 +21,8 @@ from pgrecall.areas.embeddings import for_dimensions
 from pgrecall.query.resources import project_queries
 
 __all__ = [
-    "chat_turn", "get_chunk", "get_message", "hybrid_search", "open_pool",
-    "plan_of_vector_search", "scans", "vector_search",
+    "chat_turn", "copy_and_build", "get_chunk", "get_message", "hybrid_search", "open_pool",
+    "plan_of_vector_search", "scans", "search_one_trip", "vector_search",
 ]
 
 Row = tuple[Any, ...]
@@ -151,7 +151,7 @@ def vector_search(
     params = dict(
         tenant_id=tenant, embedding=embedding, model=model, k=k, source=Jsonb({}), **_NO_FILTERS
     )
-    return _search(pool, tenant, query.sql, params, ef_search)
+    return search_one_trip(pool, tenant, query.sql, params, ef_search)
 
 
 def hybrid_search(
@@ -172,3 +172,57 @@ def hybrid_search(
         source=Jsonb({}), **_NO_FILTERS,
     )
     return _search(pool, tenant, query.sql, params, ef_search)
+
+
+def search_one_trip(
+    pool: ConnectionPool[psycopg.Connection[Row]],
+    tenant: str,
+    sql: bytes,
+    params: dict[str, Any],
+    ef_search: int = 100,
+) -> list[Row]:
+    """The search as one statement and one round trip: the tenant, the HNSW settings
+    and the query in one pipeline segment (one implicit transaction, autocommit)."""
+    knobs = _q.set_vector_search
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            with conn.pipeline():
+                conn.execute(_SET_TENANT, (tenant,), prepare=True)
+                conn.execute(knobs.sql, dict(ef_search=ef_search, max_scan_tuples=20_000))
+                cur = conn.execute(sql, params)
+            return cur.fetchall()
+        finally:
+            conn.autocommit = False
+
+
+def copy_and_build(url: str, texts: list[str], vectors: Any, *, dims: int) -> float:
+    """Raw bulk load: binary COPY into a plain table, then the same HNSW build
+    (m 16, ef_construction 64, 512MB, 2 parallel workers) and ANALYZE. Seconds."""
+    import time
+    import uuid
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        register_vector(conn)
+        conn.execute("DROP SCHEMA IF EXISTS bench_raw CASCADE")
+        conn.execute("CREATE SCHEMA bench_raw")
+        conn.execute(
+            f"CREATE TABLE bench_raw.chunks (id uuid PRIMARY KEY, content text NOT NULL,"
+            f" embedding vector({int(dims)}) NOT NULL)"
+        )
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute("SET max_parallel_maintenance_workers = 2")
+        start = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(
+            "COPY bench_raw.chunks (id, content, embedding) FROM STDIN (FORMAT BINARY)"
+        ) as cp:
+            cp.set_types(["uuid", "text", "vector"])
+            for text, v in zip(texts, vectors, strict=True):
+                cp.write_row((uuid.uuid4(), text, Vector(v)))
+        conn.execute(
+            "CREATE INDEX ON bench_raw.chunks USING hnsw (embedding vector_cosine_ops)"
+        )
+        conn.execute("ANALYZE bench_raw.chunks")
+        seconds = time.perf_counter() - start
+        conn.execute("DROP SCHEMA bench_raw CASCADE")
+    return seconds
