@@ -132,3 +132,25 @@ def test_keys_module_and_cli_work_without_fastapi() -> None:
         "assert 'fastapi' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_key_hash_in_two_tenants_authenticates_neither(
+    store: pgrecall.Store, db_url: str
+) -> None:
+    """An imported copy of a tenant carries its keys' hashes: the lookup fails closed
+    (401 for both) until the copy's key is revoked."""
+    import psycopg
+
+    key = make_key(store, "acme")
+    with psycopg.connect(db_url) as conn:  # what `pgrecall import --tenant copy` would write
+        conn.execute(
+            "INSERT INTO pgrecall.api_keys (tenant_id, key_hash, prefix, name) "
+            "SELECT 'copy', key_hash, prefix, name FROM pgrecall.api_keys WHERE tenant_id = 'acme'"
+        )
+    with TestClient(create_app(settings_for(db_url))) as client:
+        assert client.get("/v1/stats", headers=auth(key)).status_code == 401
+        from pgrecall.api.keys import revoke_key
+
+        with store.session("copy") as s:
+            revoke_key(s, key[:12])
+        assert client.get("/v1/stats", headers=auth(key)).json()["api_keys"] == 1
