@@ -92,6 +92,17 @@ def test_commands_use_the_running_version(
     monkeypatch.setenv("PGRECALL_EMBEDDED_VERSION", "16")
     assert common.pg_version(args) == 16
     assert common.pg_version(argparse.Namespace(pg=18, dir=tmp_path, url=None)) == 18
+    monkeypatch.delenv("PGRECALL_EMBEDDED_VERSION")
+    running.discard(18)
+    started: list[int] = []
+
+    def start(data_dir: Path | str, version: int = 18) -> embedded.EmbeddedServer:
+        started.append(version)
+        return embedded.EmbeddedServer(Path(data_dir), version, f"postgresql:///v{version}")
+
+    monkeypatch.setattr(embedded, "start", start)
+    assert main(["--dir", str(tmp_path), "up"]) == 0  # 16 runs: up reuses it
+    assert started == [16] and "PostgreSQL 16 running" in capsys.readouterr().out
 
 
 # -- pgrecall rollback needs --yes for the initial migration or many -------------------------

@@ -11,14 +11,14 @@ from typing import Any
 
 from ..dev import embedded
 from ..errors import PgRecallError
-from ..settings import Settings, yoyo_url
+from ..settings import yoyo_url
 from .common import VERSIONS, embedded_dir, pg_version, resolve_url, say
 
 __all__ = ["add_commands"]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    version = int(args.pg or Settings().embedded_version)
+    version = pg_version(args)  # without --pg: reuse the one running
     server = embedded.start(embedded_dir(args), version)
     url = yoyo_url(server.url)
     if args.export:
