@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
@@ -77,6 +78,7 @@ def bulk_load(
     rebuild_index: bool | Literal["auto"] = "auto",
     maintenance_work_mem: str = "512MB",
     parallel_workers: int = 2,
+    workers: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> list[UUID]:
     """Store ``contents`` with their ``embeddings`` for ``tenant`` (as ``add_many``,
@@ -86,13 +88,17 @@ def bulk_load(
     builds it again afterwards (concurrently); ``False`` keeps it and inserts into it;
     ``"auto"`` rebuilds when the load is larger than the index's rows divided by
     :data:`BULK_REBUILD_FACTOR`. The index is built again even when the load fails
-    (rows of committed batches stay). ``progress`` gets the rows loaded so far.
+    (rows of committed batches stay). ``workers`` batches load at once, each on its
+    own pooled connection (the store's pool needs that many); ``parallel_workers``
+    is the index build's. ``progress`` gets the rows loaded so far.
     """
     tenant = check_tenant(tenant)
     if isinstance(contents, str) or not isinstance(contents, Sequence):
         raise ValidationError("contents must be a sequence of text")
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1_000_000:
         raise ValidationError("batch must be an integer between 1 and 1000000")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise ValidationError("workers must be an integer between 1 and 64")
     if sources is not None and len(sources) != len(contents):
         raise ValidationError(f"sources has {len(sources)} items, contents has {len(contents)}")
     with store.session(tenant=tenant) as s:
@@ -116,7 +122,7 @@ def bulk_load(
                         )
                         dropped.append((name, definition, comment))
                 return _load(store, tenant, contents, embeddings, model, sources, document_id,
-                             batch, progress)
+                             batch, workers, progress)
             finally:
                 _build(admin, dropped, maintenance_work_mem, parallel_workers)
                 admin.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", (_LOCK, dims))
@@ -133,13 +139,17 @@ def _load(
     sources: Sequence[dict[str, Any] | None] | None,
     document_id: UUID | str | None,
     batch: int,
+    workers: int,
     progress: Callable[[int], None] | None,
 ) -> list[UUID]:
-    ids: list[UUID] = []
-    for start in range(0, len(contents), batch):
+    """The batches, each in its own session, on ``workers`` connections at once; the
+    ids in input order. The first failing batch's error is raised (batches that
+    committed stay)."""
+
+    def one(start: int) -> list[UUID]:
         stop = min(len(contents), start + batch)
         with store.session(tenant=tenant) as s:
-            ids += s.embeddings.add_many(
+            return s.embeddings.add_many(
                 contents[start:stop],
                 embeddings[start:stop],
                 model=model,
@@ -147,8 +157,19 @@ def _load(
                 sources=None if sources is None else sources[start:stop],
                 chunk_indexes=range(start, stop) if document_id is not None else None,
             )
-        if progress is not None:
-            progress(stop)
+
+    starts = range(0, len(contents), batch)
+    ids: list[UUID] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pgrecall-bulk") as pool:
+        futures = [pool.submit(one, start) for start in starts]
+        try:
+            for future in futures:
+                ids += future.result()
+                if progress is not None:
+                    progress(len(ids))
+        finally:
+            for future in futures:
+                future.cancel()
     return ids
 
 
