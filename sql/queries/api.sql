@@ -19,9 +19,11 @@ ORDER BY created_at DESC, id DESC;
 -- name: api_key_revoke :one
 -- @returns pgrecall.api.keys:ApiKey
 -- Revoke the key :id (by id, or by its prefix when :id is NULL); no row when there is none.
--- Revoking a revoked key keeps the first revocation time.
+-- Revoking a revoked key keeps the first revocation time. (The time comes from a one-row
+-- clock: Citus refuses now() inside COALESCE in an UPDATE of a distributed table.)
 UPDATE pgrecall.api_keys
-SET revoked_at = coalesce(revoked_at, now())
+SET revoked_at = coalesce(revoked_at, clock.now)
+FROM (SELECT now() AS now) AS clock
 WHERE tenant_id = :tenant_id
   AND (id = :id OR (:id::uuid IS NULL AND prefix = :prefix))
 RETURNING tenant_id, id, prefix, name, expires_at, revoked_at, last_used_at, created_at;

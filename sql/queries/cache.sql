@@ -34,7 +34,8 @@ WHERE tenant_id = :tenant_id AND key = :key;
 -- name: cache_set :one
 -- @returns pgrecall.models:CacheEntry
 -- Store :value under :key for :ttl_s seconds (NULL: no expiry), replacing any entry;
--- the hit counter starts again.
+-- the hit counter starts again. excluded.created_at is the insert's now() (Citus
+-- refuses now() itself in ON CONFLICT DO UPDATE of a distributed table).
 INSERT INTO pgrecall.cache AS c (tenant_id, key, value, expires_at)
 VALUES (:tenant_id, :key, :value, now() + make_interval(secs => :ttl_s))
 ON CONFLICT (tenant_id, key) DO UPDATE
@@ -42,8 +43,8 @@ SET value = excluded.value,
     expires_at = excluded.expires_at,
     hits = 0,
     last_hit_at = NULL,
-    created_at = now(),
-    updated_at = now()
+    created_at = excluded.created_at,
+    updated_at = excluded.updated_at
 RETURNING c.tenant_id, c.key, c.value, c.expires_at, c.hits, c.last_hit_at, c.created_at,
           c.updated_at;
 
@@ -58,9 +59,9 @@ SET value = excluded.value,
     expires_at = excluded.expires_at,
     hits = 0,
     last_hit_at = NULL,
-    created_at = now(),
-    updated_at = now()
-WHERE c.expires_at IS NOT NULL AND c.expires_at <= now()
+    created_at = excluded.created_at,
+    updated_at = excluded.updated_at
+WHERE c.expires_at IS NOT NULL AND c.expires_at <= excluded.created_at
 RETURNING c.tenant_id, c.key, c.value, c.expires_at, c.hits, c.last_hit_at, c.created_at,
           c.updated_at;
 

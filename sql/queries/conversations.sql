@@ -53,11 +53,13 @@ RETURNING c.tenant_id, c.id, c.user_id, c.title, c.status, c.persona_id, c.llm_c
 -- Move a conversation to :status when its current status is one of :from_statuses;
 -- stamps archived_at / closed_at / deleted_at (cleared when leaving that status).
 -- No row back means: not found, or not in an allowed status (the caller tells which).
+-- (SELECT now()), not now(): Citus refuses non-IMMUTABLE functions inside CASE in an
+-- UPDATE of a distributed table; the sub-select is evaluated once, the same value.
 UPDATE pgrecall.conversations AS c
 SET status = :status,
-    archived_at = CASE WHEN :status = 'archived' THEN now() ELSE NULL END,
-    closed_at = CASE WHEN :status = 'closed' THEN now() ELSE c.closed_at END,
-    deleted_at = CASE WHEN :status = 'deleted' THEN now() ELSE NULL END
+    archived_at = CASE WHEN :status = 'archived' THEN (SELECT now()) ELSE NULL END,
+    closed_at = CASE WHEN :status = 'closed' THEN (SELECT now()) ELSE c.closed_at END,
+    deleted_at = CASE WHEN :status = 'deleted' THEN (SELECT now()) ELSE NULL END
 WHERE c.tenant_id = :tenant_id AND c.id = :id AND c.status = ANY(:from_statuses)
 RETURNING c.tenant_id, c.id, c.user_id, c.title, c.status, c.persona_id, c.llm_config, c.metadata,
           c.message_count, c.last_message_at, c.activity_at, c.archived_at, c.closed_at,

@@ -90,9 +90,10 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
 -- name: heartbeat_run :one
 -- @returns pgrecall.models:Run
 -- The worker holding a running run says it is alive. No row: not running, or held by
--- another worker (it was requeued as stale and claimed again).
+-- another worker (it was requeued as stale and claimed again). The clock is read in a
+-- sub-select: Citus refuses a VOLATILE function in an UPDATE of a distributed table.
 UPDATE pgrecall.runs AS r
-SET heartbeat_at = clock_timestamp()
+SET heartbeat_at = (SELECT clock_timestamp())
 WHERE r.tenant_id = :tenant_id AND r.id = :id AND r.status = 'running'
   AND (:worker_id::text IS NULL OR r.worker_id = :worker_id::text)
 RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.error,
@@ -108,7 +109,9 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
 -- refuses any other UPDATE with PR409); no row comes back otherwise, so a succeeded run
 -- is never "succeeded" again. With :worker_id, only the worker that holds the run may
 -- move it. With :retry, a failure goes back to pending (available again
--- after :retry_delay_s seconds) while attempts < max_attempts.
+-- after :retry_delay_s seconds) while attempts < max_attempts. The times come from the
+-- one-row clock: Citus refuses non-IMMUTABLE functions (now(), timestamptz + interval)
+-- inside CASE in an UPDATE of a distributed table.
 UPDATE pgrecall.runs AS r
 SET status = CASE WHEN :status = 'failed' AND :retry AND r.attempts < r.max_attempts
                   THEN 'pending' ELSE :status END,
@@ -121,11 +124,12 @@ SET status = CASE WHEN :status = 'failed' AND :retry AND r.attempts < r.max_atte
     cost = coalesce(:cost, r.cost),
     trace_id = coalesce(:trace_id, r.trace_id),
     available_at = CASE WHEN :status = 'failed' AND :retry AND r.attempts < r.max_attempts
-                        THEN now() + make_interval(secs => :retry_delay_s)
-                        WHEN :status = 'pending' THEN now()
+                        THEN clock.later
+                        WHEN :status = 'pending' THEN clock.now
                         ELSE r.available_at END,
     worker_id = CASE WHEN :status = 'running' THEN coalesce(:worker_id, r.worker_id)
                      ELSE r.worker_id END
+FROM (SELECT now() AS now, now() + make_interval(secs => :retry_delay_s) AS later) AS clock
 WHERE r.tenant_id = :tenant_id AND r.id = :id
   AND (r.status, :status::text) IN (
         ('pending', 'running'), ('pending', 'cancelled'),
@@ -142,14 +146,24 @@ RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.
 -- @returns pgrecall.models:Run
 -- Stale-running recovery: runs whose worker has not heart-beaten for :stale_after_s
 -- seconds go back to pending (or to failed once max_attempts is spent). Index:
--- runs_heartbeat_idx.
+-- runs_heartbeat_idx. The message is formatted in the CTE: Citus refuses a STABLE
+-- function (format of a timestamptz) with column references in an UPDATE's SET.
+WITH stale AS (
+    SELECT q.id,
+           format('worker %s stopped heart-beating (last at %s)', q.worker_id, q.heartbeat_at)
+               AS error
+    FROM pgrecall.runs AS q
+    WHERE q.tenant_id = :tenant_id
+      AND q.status = 'running'
+      AND q.heartbeat_at < now() - make_interval(secs => :stale_after_s)
+    FOR UPDATE
+)
 UPDATE pgrecall.runs AS r
 SET status = CASE WHEN r.attempts < r.max_attempts THEN 'pending' ELSE 'failed' END,
-    error = format('worker %s stopped heart-beating (last at %s)', r.worker_id, r.heartbeat_at),
+    error = s.error,
     available_at = now()
-WHERE r.tenant_id = :tenant_id
-  AND r.status = 'running'
-  AND r.heartbeat_at < now() - make_interval(secs => :stale_after_s)
+FROM stale AS s
+WHERE r.tenant_id = :tenant_id AND r.id = s.id AND r.status = 'running'
 RETURNING r.tenant_id, r.id, r.kind, r.status, r.priority, r.input, r.output, r.error,
           r.provider, r.model, r.input_tokens, r.output_tokens, r.cost, r.request_id,
           r.trace_id, r.conversation_id, r.user_id, r.metadata, r.worker_id, r.attempts,

@@ -7,6 +7,8 @@ the server's SQLSTATE, constraint name and message, so callers can branch on
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from psycopg import errors as pgerr
 
@@ -81,12 +83,43 @@ _CONFLICT_CLASSES = ("23505", "23503", "23P01")
 _VALIDATION_CLASSES = ("22", "23502", "23514")
 
 
+# A Citus coordinator relays a worker's error with this context line. The names in it
+# are the shards' (users_pkey_102307), the constraint field may be missing and the
+# SQLSTATE may be XX000: put back what a single server says.
+_CITUS_REMOTE = "while executing command on"
+_SHARD_SUFFIX = re.compile(r'"([A-Za-z_][A-Za-z0-9_$]*?)_[0-9]{6,}"')
+_NAMED_CONSTRAINT = re.compile(r'constraint "([^"]+)"')
+_CITUS_MOVE = "modifying the partition value of rows is not allowed"
+_SQLSTATE_BY_MESSAGE = (
+    ("duplicate key value", "23505"),
+    ("violates foreign key constraint", "23503"),
+    ("violates check constraint", "23514"),
+    ("violates not-null constraint", "23502"),
+    ("row-level security", "42501"),
+)
+
+
+def _from_citus_worker(
+    sqlstate: str | None, constraint: str | None, message: str
+) -> tuple[str | None, str | None, str]:
+    message = _SHARD_SUFFIX.sub(r'"\1"', message)
+    if constraint:
+        constraint = re.sub(r"_[0-9]{6,}$", "", constraint)
+    elif m := _NAMED_CONSTRAINT.search(message):
+        constraint = m[1]
+    if sqlstate in (None, "XX000"):
+        sqlstate = next((c for text, c in _SQLSTATE_BY_MESSAGE if text in message), sqlstate)
+    return sqlstate, constraint, message
+
+
 def translate(exc: psycopg.Error) -> PgRecallError:
     """Map a psycopg error to the pgrecall tree, keeping SQLSTATE and constraint name."""
     diag = exc.diag
     sqlstate = exc.sqlstate
     constraint = diag.constraint_name if sqlstate else None
     message = diag.message_primary or str(exc).strip() or type(exc).__name__
+    if _CITUS_REMOTE in (diag.context or ""):
+        sqlstate, constraint, message = _from_citus_worker(sqlstate, constraint, message)
     cls: type[PgRecallError] = PgRecallError
     if isinstance(exc, psycopg.OperationalError) and (sqlstate is None or sqlstate in _RETRYABLE):
         err = TransientError(message, sqlstate=sqlstate, constraint_name=constraint)
@@ -105,6 +138,8 @@ def translate(exc: psycopg.Error) -> PgRecallError:
         cls = ConflictError
     elif sqlstate is not None and sqlstate.startswith(_VALIDATION_CLASSES):
         cls = ValidationError
-    elif isinstance(exc, pgerr.InsufficientPrivilege) and "row-level security" in message:
+    elif sqlstate == pgerr.InsufficientPrivilege.sqlstate and "row-level security" in message:
         cls = TenantMissingError  # a write outside the transaction's tenant
+    elif sqlstate == "0A000" and _CITUS_MOVE in message:
+        cls = TenantMissingError  # Citus: an UPDATE of tenant_id, the distribution column
     return cls(message, sqlstate=sqlstate, constraint_name=constraint)

@@ -24,11 +24,10 @@ from uuid import UUID
 import psycopg
 import pydantic
 from pgvector import Vector
-from psycopg import sql
 
 from ..errors import ValidationError, translate
 from ..models.knowledge import Embedding, EmbeddingModel
-from ..query.citus import is_citus, values_batches, vector_settings
+from ..query.citus import bulk_insert, is_citus, vector_settings
 from ..query.db import model_row
 from ..query.named import Query, QueryError
 from ._base import Area
@@ -334,24 +333,6 @@ class VectorArea(Area):
         )
 
 
-# add_many on Citus: insert_embedding_stage / upsert_embedding_stage as VALUES rows
-_CITUS_HEAD = sql.SQL(
-    "INSERT INTO pgrecall.embeddings AS e (tenant_id, id, document_id, analysis_id, memory_id, "
-    "chunk_index, content, embedding, model, dimensions, source)"
-)
-_CITUS_ROW = sql.SQL(
-    "(%s, %s::uuid, %s::uuid, %s::uuid, %s::uuid, %s::integer, %s, %s::vector, %s, "
-    "%s::integer, %s::jsonb)"
-)
-_CITUS_UPSERT = sql.SQL(
-    "ON CONFLICT (tenant_id, id) DO UPDATE SET document_id = EXCLUDED.document_id, "
-    "analysis_id = EXCLUDED.analysis_id, memory_id = EXCLUDED.memory_id, "
-    "chunk_index = EXCLUDED.chunk_index, content = EXCLUDED.content, "
-    "embedding = EXCLUDED.embedding, model = EXCLUDED.model, "
-    "dimensions = EXCLUDED.dimensions, source = EXCLUDED.source"
-)
-
-
 class Embeddings(VectorArea):
     def declare_model(
         self, name: str, *, dimensions: int, description: str | None = None
@@ -540,24 +521,14 @@ class Embeddings(VectorArea):
         if not rows:
             return []
         if is_citus(self.db.conn):  # RLS refuses the stage's INSERT ... SELECT there
-            self._insert_values(rows, upsert=upsert)
+            for stmt, args in bulk_insert("embeddings", self.t, rows, upsert=upsert):
+                self.db.run(stmt, args)
             return chunk_ids
         self.db.execute(self.q.create_embedding_stage)
         self.db.copy(self.q.copy_embedding_stage, rows)
         move = self.q.upsert_embedding_stage if upsert else self.q.insert_embedding_stage
         self.db.execute(move, tenant_id=self.t)
         return chunk_ids
-
-    def _insert_values(self, rows: list[tuple[Any, ...]], *, upsert: bool) -> None:
-        """``add_many`` on Citus: multi-row VALUES (see :func:`values_batches`)."""
-        tail = _CITUS_UPSERT if upsert else None
-        for stmt, args in values_batches(
-            _CITUS_HEAD, _CITUS_ROW, [(self.t, *r) for r in rows], tail
-        ):
-            try:
-                self.db.conn.execute(stmt, args)
-            except psycopg.Error as exc:
-                raise translate(exc) from exc
 
     def get(self, id: UUID | str) -> Embedding:
         return self.db.get(self.q.get_embedding, Embedding, tenant_id=self.t, id=as_uuid(id))

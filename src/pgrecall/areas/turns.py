@@ -202,15 +202,22 @@ def pipelined(
     transaction (all commit or none). Returns each step's rows (``[]`` for a step with
     no row model). Also the body of ``store.append_message``."""
     cursors: list[psycopg.Cursor[Any]] = []
+    # Citus (the tenant as SET LOCAL, no parameters): SET LOCAL acts, and reaches the
+    # workers, only in an explicit transaction block -- still the same round trip.
+    block = begin[1] is None
     conn.set_autocommit(True)
     try:
         with conn.pipeline():
+            if block:
+                conn.execute("BEGIN")
             conn.execute(begin[0], begin[1], prepare=begin[1] is not None)
             for query, row, params in steps:
                 factory = model_row(row) if row is not None else None
                 cur = conn.cursor(row_factory=factory) if factory else conn.cursor()
                 cursors.append(cur)
                 cur.execute(query.sql, query.bind(params) or None)
+            if block:
+                conn.execute("COMMIT")
         return [cur.fetchall() if cur.description else [] for cur in cursors]
     except psycopg.errors.DivisionByZero as exc:
         if guarded:  # check_model_dimensions: nothing was written
@@ -223,5 +230,7 @@ def pipelined(
     finally:
         for cur in cursors:
             cur.close()
+        if block and not conn.closed:
+            conn.rollback()  # after an error the block is still open (no-op otherwise)
         if not conn.closed:
             conn.set_autocommit(False)

@@ -201,15 +201,22 @@ async def pipelined(
     transaction (all commit or none). Returns each step's rows (``[]`` for a step with
     no row model). Also the body of ``store.append_message``."""
     cursors: list[psycopg.AsyncCursor[Any]] = []
+    # Citus (the tenant as SET LOCAL, no parameters): SET LOCAL acts, and reaches the
+    # workers, only in an explicit transaction block -- still the same round trip.
+    block = begin[1] is None
     await conn.set_autocommit(True)
     try:
         async with conn.pipeline():
+            if block:
+                await conn.execute("BEGIN")
             await conn.execute(begin[0], begin[1], prepare=begin[1] is not None)
             for query, row, params in steps:
                 factory = model_row(row) if row is not None else None
                 cur = conn.cursor(row_factory=factory) if factory else conn.cursor()
                 cursors.append(cur)
                 await cur.execute(query.sql, query.bind(params) or None)
+            if block:
+                await conn.execute("COMMIT")
         return [await cur.fetchall() if cur.description else [] for cur in cursors]
     except psycopg.errors.DivisionByZero as exc:
         if guarded:  # check_model_dimensions: nothing was written
@@ -222,5 +229,7 @@ async def pipelined(
     finally:
         for cur in cursors:
             await cur.close()
+        if block and not conn.closed:
+            await conn.rollback()  # after an error the block is still open (no-op otherwise)
         if not conn.closed:
             await conn.set_autocommit(False)

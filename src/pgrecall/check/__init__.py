@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from ..errors import ConfigurationError
 from ..query.named import Query
 from ..settings import libpq_url, yoyo_url
 from .models import Namespace, namespace
@@ -77,6 +78,7 @@ def run_check(url: str, queries: QuerySet | None = None, *, models: Models = Non
     report = CheckReport()
     ordered = _ordered(queries)
     with _connect(url) as conn:
+        _refuse_citus(conn)
         checker = QueryChecker(conn, namespace(models))
         for query in filter(is_setup, ordered):
             report.problems += checker.setup(query)
@@ -88,6 +90,19 @@ def run_check(url: str, queries: QuerySet | None = None, *, models: Models = Non
                 report.described.append(described)
     report.problems.sort(key=lambda p: (str(p.path or ""), p.line))
     return report
+
+
+def _refuse_citus(conn: psycopg.Connection[Any]) -> None:
+    """The check reads PostgreSQL's plans; Citus replaces them with its Custom Scan."""
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone() is None:
+        return
+    if conn.execute("SELECT 1 FROM pg_dist_partition LIMIT 1").fetchone() is not None:
+        raise ConfigurationError(
+            "pgrecall check cannot describe queries on a Citus-distributed database (the "
+            "plans are Citus's Custom Scan, which hides column nullability): run it without "
+            "--in-place (it migrates a fresh, undistributed database on the same server) "
+            "or against a single PostgreSQL"
+        )
 
 
 def check_queries(

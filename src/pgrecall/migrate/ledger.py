@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from .lock import Conn, _scalar
 from .report import LEDGER_TABLE, Report, logger
 
 __all__: list[str] = []
-
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,6 @@ def _sync_ledger(conn: Conn, files: dict[str, _File], state: _DbState) -> list[s
     return adopt
 
 
-
-
 def _when(at: datetime | None) -> str:
     return at.isoformat(timespec="seconds") if at else "at an unknown time"
 
@@ -199,7 +197,36 @@ def _invalid_indexes(conn: Conn) -> list[_InvalidIndex]:
             ORDER BY 1, 2
             """
         )
-        return cur.fetchall()
+        return cur.fetchall() + _citus_invalid_indexes(conn)
+
+
+# On Citus the shards' indexes live on the workers: a failed CREATE INDEX CONCURRENTLY
+# can leave a shard's index INVALID while the coordinator's looks fine.
+_WORKER_INVALID = """
+SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, t.relname, i.indisunique)), '[]')
+FROM pg_index AS i
+JOIN pg_class AS c ON c.oid = i.indexrelid
+JOIN pg_class AS t ON t.oid = i.indrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+"""
+
+
+def _citus_invalid_indexes(conn: Conn) -> list[_InvalidIndex]:
+    """INVALID shard indexes on the Citus workers, named as their distributed index."""
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone() is None:
+        return []
+    found: dict[tuple[str, str], _InvalidIndex] = {}
+    for host, port, ok, result in conn.execute(
+        "SELECT nodename, nodeport, success, result FROM run_command_on_workers(%s)",
+        (_WORKER_INVALID,),
+    ).fetchall():
+        if not ok:
+            raise MigrationError(f"cannot read the indexes of Citus worker {host}:{port}: {result}")
+        for schema, name, table, unique in json.loads(result):
+            shardless = re.sub(r"_[0-9]+$", "", name), re.sub(r"_[0-9]+$", "", table)
+            found[schema, shardless[0]] = _InvalidIndex(schema, *shardless, bool(unique))
+    return list(found.values())
 
 
 def _index_advice(ix: _InvalidIndex) -> str:
@@ -222,5 +249,3 @@ def _refuse_invalid_indexes(conn: Conn, report: Report) -> None:
         done = f"applied {', '.join(report.applied)}; " if report.applied else ""
         text = _invalid_index_text(found)
         raise MigrationError(f"{done}INVALID index(es) left in the database:{text}")
-
-

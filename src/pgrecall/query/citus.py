@@ -21,6 +21,7 @@ from psycopg import sql
 __all__ = [
     "CITUS_PROBE",
     "TENANT_SETTING",
+    "bulk_insert",
     "is_citus",
     "mark_citus",
     "set_local",
@@ -112,3 +113,38 @@ def values_batches(
         parts = [head, sql.SQL(" VALUES "), values]
         stmt = sql.Composed(parts if tail is None else [*parts, sql.SQL(" "), tail])
         yield stmt, [v for r in chunk for v in r]
+
+
+# The Citus bulk paths of s.embeddings.add_many and s.events.log_many: the columns and
+# defaults of insert_embedding_stage / upsert_embedding_stage / flush_event_stage, as
+# VALUES rows (tenant first, then the stage's columns in order).
+_BULK: dict[str, tuple[str, str, str | None]] = {
+    "embeddings": (
+        "INSERT INTO pgrecall.embeddings AS e (tenant_id, id, document_id, analysis_id, "
+        "memory_id, chunk_index, content, embedding, model, dimensions, source)",
+        "(%s, %s::uuid, %s::uuid, %s::uuid, %s::uuid, %s::integer, %s, %s::vector, %s, "
+        "%s::integer, %s::jsonb)",
+        "ON CONFLICT (tenant_id, id) DO UPDATE SET document_id = EXCLUDED.document_id, "
+        "analysis_id = EXCLUDED.analysis_id, memory_id = EXCLUDED.memory_id, "
+        "chunk_index = EXCLUDED.chunk_index, content = EXCLUDED.content, "
+        "embedding = EXCLUDED.embedding, model = EXCLUDED.model, "
+        "dimensions = EXCLUDED.dimensions, source = EXCLUDED.source",
+    ),
+    "events": (
+        "INSERT INTO pgrecall.events (tenant_id, occurred_at, type, service, level, message, "
+        "details, request_id, conversation_id, user_id, run_id, duration_ms)",
+        "(%s, coalesce(%s::timestamptz, now()), %s, %s, coalesce(%s, 'info'), %s, "
+        "coalesce(%s::jsonb, '{}'), %s, %s::uuid, %s, %s::uuid, %s::integer)",
+        None,
+    ),
+}
+
+
+def bulk_insert(
+    table: str, tenant: str, rows: Sequence[Sequence[Any]], *, upsert: bool = False
+) -> Iterator[tuple[sql.Composed, list[Any]]]:
+    """The multi-row INSERTs that load ``rows`` (stage column order) into ``table``."""
+    head, row, conflict = _BULK[table]
+    tail = sql.SQL(conflict) if upsert and conflict else None
+    tagged = [(tenant, *r) for r in rows]
+    return values_batches(sql.SQL(head), sql.SQL(row), tagged, tail)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 import pydantic
-from psycopg import Connection, Cursor
+from psycopg import Connection, Cursor, sql
 from psycopg.rows import BaseRowFactory, RowMaker, scalar_row
 
 from ..errors import NotFoundError, ValidationError, translate
@@ -189,6 +189,14 @@ class DB:
         with self.conn.cursor() as cur:
             self._cursor(cur, query, params)
             return cur.rowcount
+
+    def run(self, statement: sql.Composed, params: Sequence[Any] | None = None) -> int:
+        """Run a composed statement (not a named query: the Citus bulk inserts); row count."""
+        try:
+            cur = self.conn.execute(statement, params)
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        return cur.rowcount
 
     def stream(
         self, query: Query, row: type[T], /, *, batch: int = 1000, **params: Any

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 import pydantic
-from psycopg import AsyncConnection, AsyncCursor
+from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.rows import BaseRowFactory, RowMaker, scalar_row
 
 from ..errors import NotFoundError, ValidationError, translate
@@ -188,6 +188,14 @@ class AsyncDB:
         async with self.conn.cursor() as cur:
             await self._cursor(cur, query, params)
             return cur.rowcount
+
+    async def run(self, statement: sql.Composed, params: Sequence[Any] | None = None) -> int:
+        """Run a composed statement (not a named query: the Citus bulk inserts); row count."""
+        try:
+            cur = await self.conn.execute(statement, params)
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        return cur.rowcount
 
     async def stream(
         self, query: Query, row: type[T], /, *, batch: int = 1000, **params: Any

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from . import citus
+
 __all__ = [
     "ServerHandle",
     "clone_database",
@@ -119,7 +121,15 @@ def create_database(url: str, prefix: str = "pgrecall_t") -> str:
 
 
 def clone_database(url: str, template: str, prefix: str = "pgrecall_t") -> str:
-    """Create a database from ``template`` (which must have no connections)."""
+    """Create a database from ``template`` (which must have no connections).
+
+    On Citus (``PGRECALL_TEST_CITUS_URL``) the template is the one distributed database:
+    no clone, the same database emptied.
+    """
+    shared = citus.citus_url()
+    if shared is not None and urlsplit(shared).path.lstrip("/") == template:
+        citus.empty_all(shared)
+        return shared
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with _admin(url) as conn:
         conn.execute(
@@ -131,6 +141,9 @@ def clone_database(url: str, template: str, prefix: str = "pgrecall_t") -> str:
 
 
 def drop_database(url: str, dbname: str) -> None:
+    shared = citus.citus_url()
+    if shared is not None and urlsplit(shared).path.lstrip("/") == dbname:
+        return  # the Citus test database stays (it is emptied before each use)
     with _admin(url) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))

@@ -15,7 +15,15 @@ import pytest
 from ..settings import yoyo_url
 from ..store import Store, connect
 from ..store_async import AsyncStore, connect_async
-from . import ServerHandle, clone_database, create_database, drop_database, open_server
+from . import (
+    ServerHandle,
+    citus,
+    clone_database,
+    create_database,
+    drop_database,
+    open_server,
+    with_database,
+)
 
 TEMPLATE = "pgrecall_template"
 APP_LOGIN, APP_PASSWORD = "pgrecall_tester", "tester"
@@ -28,6 +36,9 @@ def _dbname(url: str) -> str:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[ServerHandle]:
     """The test server (see :func:`pgrecall.testing.open_server`)."""
+    if (url := citus.citus_url()) is not None:  # the Citus coordinator
+        yield ServerHandle(with_database(url, "postgres"))
+        return
     with open_server() as server:
         yield server
 
@@ -41,6 +52,10 @@ def pg_url(pg_server: ServerHandle) -> str:
 @pytest.fixture(scope="session")
 def template_db(pg_url: str) -> Iterator[str]:
     """A database with every migration applied; cloned for each test."""
+    if (url := citus.citus_url()) is not None:  # no clones on Citus: one distributed db
+        citus.prepare(url)
+        yield _dbname(url)
+        return
     drop_database(pg_url, TEMPLATE)
     url = create_database(pg_url, prefix="tmp")
     name = _dbname(url)
@@ -57,6 +72,10 @@ def template_db(pg_url: str) -> Iterator[str]:
 @pytest.fixture
 def db_url(pg_url: str, template_db: str) -> Iterator[str]:
     """URL of a fresh, migrated database private to this test."""
+    if (url := citus.citus_url()) is not None:  # Citus: the one database, emptied
+        citus.empty_all(url)
+        yield url
+        return
     url = clone_database(pg_url, template_db)
     yield url
     drop_database(pg_url, _dbname(url))
