@@ -244,6 +244,8 @@ def _reads(s: pgrecall.Session, a: Ids) -> dict[str, Callable[[], object]]:
 NOT_READ_HERE: dict[str, str] = {
     "api_key_list": "the HTTP service's keys (tests/test_api*.py)",
     "api_rate_take": "a SECURITY DEFINER token bucket, no tenant rows read (tests/test_api*.py)",
+    "check_model_dimensions": "a guard of the pipelined chat turn: returns 1 or divides by "
+    "zero, no row comes back (its tenant filter is checked structurally above)",
 }
 
 
