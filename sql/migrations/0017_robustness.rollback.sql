@@ -1,5 +1,7 @@
 -- Back to the definitions of 0005 (runs_before_update) and 0006 (create_event_partitions).
 
+DROP FUNCTION IF EXISTS pgrecall.require_conversation(text, uuid);
+
 CREATE OR REPLACE FUNCTION pgrecall.runs_before_update() RETURNS trigger
 LANGUAGE plpgsql
 AS $$

@@ -12,7 +12,12 @@
 -- that is not a member of the table owner's role (the application) may now only create
 -- partitions of days in [today - 2, today + 400] (UTC); the owner and superusers keep
 -- the 0 .. 3660 day range anywhere (backfills, tests).
--- Both are CREATE OR REPLACE of a function: no lock beyond the function's own.
+--
+-- pgrecall.require_conversation(tenant, id) raises PR404 (NotFoundError) for a
+-- conversation the tenant does not have: the message reads call it with parameters
+-- only, so it runs once per statement (a one-time filter), not once per row, and an
+-- unknown conversation is an error rather than an empty history, in the same round trip.
+-- Only functions are created or replaced: no lock on any table.
 
 CREATE OR REPLACE FUNCTION pgrecall.runs_before_update() RETURNS trigger
 LANGUAGE plpgsql
@@ -121,3 +126,21 @@ COMMENT ON FUNCTION pgrecall.create_event_partitions(date, integer) IS
     '(default: yesterday and the next 7 days, UTC), moving matching rows out of events_default; '
     'returns the names created. SECURITY DEFINER, so the application role may call it, but only '
     'for days in [today - 2, today + 400] (the owner and superusers: any days).';
+
+CREATE FUNCTION pgrecall.require_conversation(tenant text, conversation uuid) RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pgrecall.conversations AS c
+                   WHERE c.tenant_id = tenant AND c.id = conversation) THEN
+        RAISE EXCEPTION 'conversation % not found', conversation USING ERRCODE = 'PR404';
+    END IF;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION pgrecall.require_conversation(text, uuid) IS
+    'true when the tenant has the conversation (any status), else PR404 (NotFoundError). '
+    'Security invoker: row level security applies. Used by the message reads.';

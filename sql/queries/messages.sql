@@ -32,6 +32,7 @@ WHERE tenant_id = :tenant_id AND id = :id;
 -- name: last_messages :many
 -- @returns pgrecall.models:Message
 -- The newest :n messages, returned oldest first (backward scan of messages_seq_key).
+-- An unknown conversation raises PR404 (require_conversation: once per statement).
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
 FROM (
@@ -39,6 +40,7 @@ FROM (
            input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
     FROM pgrecall.messages
     WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id
+      AND pgrecall.require_conversation(:tenant_id, :conversation_id)
     ORDER BY seq DESC
     LIMIT :n
 ) AS newest
@@ -47,19 +49,22 @@ ORDER BY seq;
 -- name: page_messages :many
 -- @returns pgrecall.models:Message
 -- History in order, keyset-paged on seq: the messages after :after_seq (0 = start).
+-- An unknown conversation raises PR404.
 SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
        input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
 FROM pgrecall.messages
 WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id AND seq > :after_seq
+  AND pgrecall.require_conversation(:tenant_id, :conversation_id)
 ORDER BY seq
 LIMIT :limit;
 
 -- name: count_messages_by_role :many
 -- @returns pgrecall.models:RoleCount
--- How many messages of each role a conversation has.
+-- How many messages of each role a conversation has (PR404 for an unknown one).
 SELECT role, count(*)::integer AS count
 FROM pgrecall.messages
 WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id
+  AND pgrecall.require_conversation(:tenant_id, :conversation_id)
 GROUP BY role
 ORDER BY role;
 
@@ -77,12 +82,14 @@ LIMIT :limit;
 -- @returns pgrecall.models:Message
 -- The LLM context in one statement: the conversation's first system message (the
 -- system prompt, always kept) plus the newest other messages whose running token
--- total fits :max_tokens (at most :max_messages of them), oldest first.
+-- total fits :max_tokens (at most :max_messages of them), oldest first. An unknown
+-- conversation raises PR404.
 WITH system_prompt AS (
     SELECT tenant_id, id, conversation_id, seq, role, content, thinking, metadata, token_count,
            input_tokens, output_tokens, model, latency_ms, request_id, source, created_at
     FROM pgrecall.messages
     WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id AND role = 'system'
+      AND pgrecall.require_conversation(:tenant_id, :conversation_id)
     ORDER BY seq
     LIMIT 1
 ),
