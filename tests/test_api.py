@@ -294,3 +294,54 @@ def test_idempotent_posts_refuse_missing_or_bad_keys(client: TestClient, key: st
         for headers in ({}, auth("pgr_forged"), auth(key[:-1])):
             r = client.post(url, json=body, headers=headers | {"Idempotency-Key": "k1"})
             _problem(r, 401)
+
+
+def test_knowledge_flow_with_metadata_filters(client: TestClient, key: str) -> None:
+    h = auth(key)
+    model = client.post("/v1/embedding-models", json={"name": "m3", "dimensions": 3}, headers=h)
+    assert model.status_code == 200, model.text
+    doc = client.post(
+        "/v1/documents",
+        json={"filename": "a.pdf", "title": "pgvector notes", "metadata": {"year": 2024}},
+        headers=h,
+    ).json()
+    for i, (vec, lang) in enumerate([([1, 0, 0], "en"), ([0, 1, 0], "fr")]):
+        r = client.post(
+            "/v1/embeddings",
+            json={
+                "content": f"chunk {i}",
+                "embedding": vec,
+                "model": "m3",
+                "document_id": doc["id"],
+                "chunk_index": i,
+                "source": {"lang": lang},
+            },
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+    query = {"embedding": [1, 0.1, 0], "model": "m3", "k": 5}
+    hits = client.post("/v1/search/vector", json=query, headers=h).json()
+    assert [x["content"] for x in hits] == ["chunk 0", "chunk 1"]
+    only_fr = query | {"filter": {"lang": {"$in": ["fr"]}}}
+    hits = client.post("/v1/search/vector", json=only_fr, headers=h).json()
+    assert [x["content"] for x in hits] == ["chunk 1"]
+    old_docs = query | {"document_filter": {"year": {"$lt": 2000}}}
+    assert client.post("/v1/search/vector", json=old_docs, headers=h).json() == []
+    bad = query | {"filter": {"lang": {"$between": [1, "z"]}}}
+    _problem(client.post("/v1/search/vector", json=bad, headers=h), 422)
+    wrong_length = query | {"embedding": [1, 0]}
+    _problem(client.post("/v1/search/vector", json=wrong_length, headers=h), 409)
+    text = client.post("/v1/search/text", json={"q": "pgvector"}, headers=h).json()
+    assert [x["document_id"] for x in text] == [doc["id"]]
+    analysis = client.post(f"/v1/documents/{doc['id']}/analyses", json={"summary": "s"}, headers=h)
+    assert analysis.status_code == 201 and analysis.json()["version"] == 1
+    memory = client.post(
+        "/v1/memories",
+        json={"content": "likes pgvector", "embedding": {"model": "m3", "vector": [1, 0, 0]}},
+        headers=h,
+    )
+    assert memory.status_code == 201, memory.text
+    recalled = client.post(
+        "/v1/memories/recall", json={"embedding": [1, 0, 0], "model": "m3"}, headers=h
+    ).json()
+    assert [m["id"] for m in recalled] == [memory.json()["id"]]

@@ -25,6 +25,7 @@ import pgrecall
 from . import routes_core, routes_health, routes_knowledge, routes_ops
 from .auth import ApiKeyAuth, Authenticate, RateLimit
 from .deps import ApiState
+from .filters import FILTER_SCHEMAS
 from .limits import BodyLimit
 from .problems import Problem, install_handlers
 from .schemas import NO_NUL
@@ -124,6 +125,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem.pop("$defs", {}))
         schemas["Problem"] = problem
+        schemas.update(FILTER_SCHEMAS)
         _drop_fastapi_422(schema)
         app.openapi_schema = _fix_keys(schema)
     return app.openapi_schema

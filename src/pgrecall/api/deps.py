@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 import pgrecall
 
 from .auth import Authenticate, Principal, RateLimit, take_token, unauthenticated
+from .schemas import KEY_PATTERN
 
 __all__ = ["ApiState", "Ctx", "CtxDep", "IdempotencyKey", "context"]
 
@@ -70,6 +71,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
+        pattern=KEY_PATTERN,
         description="A retry with the same key returns the first result (stored as request_id).",
     ),
 ]

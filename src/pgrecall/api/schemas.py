@@ -20,9 +20,11 @@ from typing_extensions import TypeAliasType
 
 from pgrecall.models import EventLevel, MemoryKind, Role, TextConfig
 
+from .filters import Filter
 from .problems import ProblemError
 
 __all__ = [
+    "KEY_PATTERN",
     "AnalysisIn",
     "ClaimIn",
     "ContextIn",
@@ -63,7 +65,10 @@ def _text(max_len: int, min_len: int = 0) -> StringConstraints:
 
 
 # Text as pgrecall stores it: no NUL, and the validators' maximum lengths.
-Name = Annotated[str, _text(200, 1)]  # user ids, kinds, types, model names
+# An identifier (user id, kind, event type, model, worker, request id): not empty and not
+# only whitespace (as pgrecall's check_key; \x1c-\x1f count as whitespace in Python).
+KEY_PATTERN = r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=KEY_PATTERN)]
 Short = Annotated[str, _text(200)]
 Title = Annotated[str, _text(1000)]
 LongText = Annotated[str, _text(100_000)]
@@ -269,6 +274,8 @@ class _Filters(_Body):
     document_ids: Annotated[list[UUID], Field(max_length=1000)] | None = None
     document_metadata: JsonObject | None = None
     source: JsonObject | None = None
+    filter: Filter | None = None  # on the chunk's source
+    document_filter: Filter | None = None  # on its document's metadata
 
 
 class TextSearchIn(_Body):
@@ -277,6 +284,7 @@ class TextSearchIn(_Body):
     config: TextConfig = "english"
     conversation_id: UUID | None = None
     metadata: JsonObject | None = None
+    filter: Filter | None = None
 
 
 class VectorSearchIn(_Filters):
