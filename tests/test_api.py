@@ -345,3 +345,16 @@ def test_knowledge_flow_with_metadata_filters(client: TestClient, key: str) -> N
         "/v1/memories/recall", json={"embedding": [1, 0, 0], "model": "m3"}, headers=h
     ).json()
     assert [m["id"] for m in recalled] == [memory.json()["id"]]
+
+
+def test_openapi_examples_are_valid_requests(client: TestClient) -> None:
+    from pgrecall.api import schemas
+
+    spec = client.get("/openapi.json").json()["components"]["schemas"]
+    with_examples = {
+        n: s["examples"] for n, s in spec.items() if "examples" in s and n != "Problem"
+    }
+    assert len(with_examples) >= 5
+    for name, examples in with_examples.items():
+        for example in examples:
+            getattr(schemas, name).model_validate(example)

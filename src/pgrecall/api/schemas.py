@@ -136,6 +136,13 @@ class VectorIn(_Body):
 
 
 class ConversationIn(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"user_id": "u1", "title": "Research", "metadata": {"channel": "web"}}]
+        },
+    )
+
     user_id: Name
     title: Title = ""
     persona_id: UUID | None = None
@@ -148,6 +155,13 @@ class ConversationPatch(_Body):
 
 
 class MessageIn(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"role": "user", "content": "What is pgvector?", "token_count": 6}]
+        },
+    )
+
     role: Role
     content: Content
     thinking: Content | None = None
@@ -172,6 +186,13 @@ class ContextIn(_Body):
 
 
 class RunIn(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"kind": "research", "input": {"query": "pgvector"}, "priority": 5}]
+        },
+    )
+
     kind: Name
     input: Json = None
     priority: Annotated[int, Field(ge=-32768, le=32767)] = 0
@@ -212,6 +233,13 @@ class FailIn(_Body):
 
 
 class EventIn(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"type": "message.sent", "service": "api", "details": {"chars": 17}}]
+        },
+    )
+
     type: Name
     message: LongText | None = None
     level: EventLevel = "info"
@@ -225,6 +253,20 @@ class EventIn(_Body):
 
 
 class DocumentIn(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "filename": "notes.pdf",
+                    "title": "pgvector notes",
+                    "mime_type": "application/pdf",
+                    "storage_uri": "s3://bucket/notes.pdf",
+                }
+            ]
+        },
+    )
+
     filename: Annotated[str, _text(1000, 1)]
     title: Title = ""
     original_filename: Annotated[str, _text(1000)] | None = None
@@ -288,6 +330,15 @@ class TextSearchIn(_Body):
 
 
 class VectorSearchIn(_Filters):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"embedding": [0.1, 0.2, 0.3], "model": "m3", "k": 5, "filter": {"lang": "en"}}
+            ]
+        },
+    )
+
     embedding: Vector
     model: Name
     k: K = 10
