@@ -106,13 +106,21 @@ FROM pgrecall.drop_event_partitions(:keep_days);
 
 -- name: list_event_partitions :many
 -- @returns pgrecall.models:EventPartition
--- The partitions of pgrecall.events with their day and estimated row count (all tenants).
--- @all_tenants catalog only: no tenant data
+-- The partitions of pgrecall.events with their day and the tenant's own row count in
+-- each (a tenant sees only its own activity; partition names are catalog data). The
+-- count reads the tenant's events (index events_tenant_time_idx per partition).
+-- @notnull row_count
 SELECT c.relname AS name,
        CASE WHEN c.relname ~ '^events_p[0-9]{8}$'
             THEN to_date(substr(c.relname, 9), 'YYYYMMDD') END AS day,
-       greatest(c.reltuples, 0)::bigint AS row_count
+       coalesce(n.row_count, 0)::bigint AS row_count
 FROM pg_inherits AS i
 JOIN pg_class AS c ON c.oid = i.inhrelid
+LEFT JOIN (
+    SELECT e.tableoid, count(*) AS row_count
+    FROM pgrecall.events AS e
+    WHERE e.tenant_id = :tenant_id
+    GROUP BY e.tableoid
+) AS n ON n.tableoid = c.oid
 WHERE i.inhparent = 'pgrecall.events'::regclass
 ORDER BY c.relname;

@@ -161,8 +161,8 @@ class Events(Area):
         return [r.name for r in rows]
 
     def partitions(self) -> list[EventPartition]:
-        """The partitions of ``pgrecall.events`` (all tenants), estimated row counts."""
-        return self.db.many(self.q.list_event_partitions, EventPartition)
+        """The partitions of ``pgrecall.events``, with this tenant's row count in each."""
+        return self.db.many(self.q.list_event_partitions, EventPartition, tenant_id=self.t)
 
     def list(
         self,

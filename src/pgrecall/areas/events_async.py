@@ -160,8 +160,8 @@ class AsyncEvents(AsyncArea):
         return [r.name for r in rows]
 
     async def partitions(self) -> list[EventPartition]:
-        """The partitions of ``pgrecall.events`` (all tenants), estimated row counts."""
-        return await self.db.many(self.q.list_event_partitions, EventPartition)
+        """The partitions of ``pgrecall.events``, with this tenant's row count in each."""
+        return await self.db.many(self.q.list_event_partitions, EventPartition, tenant_id=self.t)
 
     async def list(
         self,

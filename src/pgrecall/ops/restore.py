@@ -39,9 +39,23 @@ def _read_export(src: Path | str | TextIO) -> tuple[str | None, Iterator[tuple[s
             raise ValidationError(f"{directory}: not a pgrecall export ({exc})") from exc
         if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
             raise ValidationError(f"{directory}: unknown export format {manifest.get('format')}")
-        files = [(t["name"], directory / t["file"]) for t in manifest["tables"]]
+        try:
+            files = [(t["name"], _inside(directory, t["file"])) for t in manifest["tables"]]
+        except (KeyError, TypeError) as exc:
+            raise ValidationError(f"{directory}: malformed manifest ({exc!r})") from exc
         return manifest.get("tenant"), _from_files(files)
     return None, _from_stream(src)
+
+
+def _inside(directory: Path, name: object) -> Path:
+    """A file the manifest names, refused unless it is inside the export directory
+    (no absolute path, no ``..``, no symbolic link out of it)."""
+    if not isinstance(name, str) or not name or Path(name).is_absolute():
+        raise ValidationError(f"{directory}: manifest file {name!r} is outside the export")
+    path = directory / name
+    if not path.resolve().is_relative_to(directory.resolve()):
+        raise ValidationError(f"{directory}: manifest file {name!r} is outside the export")
+    return path
 
 
 def _from_files(files: list[tuple[str, Path]]) -> Iterator[tuple[str, str]]:
