@@ -112,6 +112,36 @@ def test_readme_curl_session_runs_against_pgrecall_serve(db_url: str, tmp_path: 
     assert '"type":"message.sent"' in out
 
 
+@pytest.mark.slow
+def test_serve_with_two_workers_shares_the_rate_limit(
+    db_url: str, store: pgrecall.Store, tmp_path: Path
+) -> None:
+    """`pgrecall serve --workers 2 --rate-limit`: two processes, one bucket per key."""
+    key = make_key(store, "acme")
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    log = tmp_path / "serve.log"
+    args = ["serve", "--port", str(port), "--workers", "2", "--rate-limit", "0.001", "--burst", "6"]
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [str(bin_dir / "pgrecall"), "--url", db_url, *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_ready(server, port, log)
+        # a fresh connection each time: either worker may take it (the bucket is in PostgreSQL)
+        codes = [
+            httpx.get(f"http://127.0.0.1:{port}/v1/stats", headers=auth(key)).status_code
+            for _ in range(10)
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert codes == [200] * 6 + [429] * 4
+    assert "Started parent process" in log.read_text()  # really two workers under a parent
+
+
 def _wait_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
     for _ in range(600):
         if server.poll() is not None:
