@@ -358,3 +358,16 @@ def test_openapi_examples_are_valid_requests(client: TestClient) -> None:
     for name, examples in with_examples.items():
         for example in examples:
             getattr(schemas, name).model_validate(example)
+
+
+def test_database_unreachable_is_503_with_retry_after() -> None:
+    settings = pgrecall.Settings(
+        database_url="postgresql://nobody@127.0.0.1:1/none", pool_min_size=0, pool_timeout=0.5
+    )
+    with TestClient(create_app(settings)) as client:
+        for r in (client.get("/readyz"), client.get("/v1/stats", headers=auth("pgr_x"))):
+            _problem(r, 503)
+            assert r.headers["retry-after"] == "1"
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["status"] == "unhealthy"
+        assert "nobody" not in health.text and "127.0.0.1" not in health.text
