@@ -78,6 +78,13 @@ class MigrationError(PgRecallError):
     """A migration run refused or failed (lock timeout, drift, invalid index, lint)."""
 
 
+# The schema (or a function a later migration adds) is missing: the database is not
+# migrated to what this pgrecall expects.
+_UNMIGRATED = ("42P01", "42883", "3F000")  # undefined table / function, invalid schema
+_MIGRATE_HINT = (
+    "the database is missing pgrecall's schema or a migration: "
+    "run `pgrecall migrate` (or `yoyo apply`)"
+)
 _RETRYABLE = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006"}
 _CONFLICT_CLASSES = ("23505", "23503", "23P01")
 _VALIDATION_CLASSES = ("22", "23502", "23514")
@@ -120,6 +127,8 @@ def translate(exc: psycopg.Error) -> PgRecallError:
     message = diag.message_primary or str(exc).strip() or type(exc).__name__
     if _CITUS_REMOTE in (diag.context or ""):
         sqlstate, constraint, message = _from_citus_worker(sqlstate, constraint, message)
+    if sqlstate in _UNMIGRATED and "pgrecall" in message:
+        return ConfigurationError(f"{message}: {_MIGRATE_HINT}", sqlstate=sqlstate)
     cls: type[PgRecallError] = PgRecallError
     if isinstance(exc, psycopg.OperationalError) and (sqlstate is None or sqlstate in _RETRYABLE):
         err = TransientError(message, sqlstate=sqlstate, constraint_name=constraint)
