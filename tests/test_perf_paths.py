@@ -237,6 +237,11 @@ def test_search_is_one_round_trip_and_looks_up_no_dimension(db_url: str) -> None
             with round_trips(s.db.conn) as n:
                 s.search.vector(_vectors(1)[0], 2, model="rt", filter={"x": 1})
             assert n == [1]
+        with round_trips(s.db.conn) as n, st.session(tenant="acme"):  # BEGIN + tenant, COMMIT
+            pass
+        assert n == [2]
+        with st.connection() as db:  # the pool put the connection back in its usual mode
+            assert db.conn.autocommit is False
         for _ in range(2):  # a new session: the process-wide cache, no lookup
             with st.session(tenant="acme") as s:
                 with round_trips(s.db.conn) as n:

@@ -74,6 +74,8 @@ class _Liveness:
 
     def reset(self, conn: Connection[Any]) -> None:
         self.returned[conn] = time.monotonic()
+        if conn.autocommit:  # a session's one-round-trip BEGIN (Store._begin)
+            conn.set_autocommit(False)
 
     def check(self, conn: Connection[Any]) -> None:
         when = self.returned.get(conn)
@@ -212,12 +214,18 @@ class Store:
         read_only: bool = False,
         probe: tuple[str, dict[str, Any]] | None = None,
     ) -> tuple[Any, ...] | None:
-        """BEGIN (read-only if asked), the tenant and an optional probe: one round trip."""
+        """BEGIN (read-only if asked), the tenant and an optional probe: one round trip.
+
+        The connection is switched to autocommit so that psycopg does not send its own
+        ``BEGIN`` and wait for it (a round trip of its own); the ``BEGIN`` here opens
+        the transaction, which the block's exit commits as usual. The pool's reset
+        turns autocommit off again before the connection is reused.
+        """
         conn = db.conn
         try:
+            conn.set_autocommit(True)
             with conn.pipeline():
-                if read_only:
-                    conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute(b"BEGIN READ ONLY" if read_only else b"BEGIN")
                 setting, args = tenant_setting(conn, tenant)
                 conn.execute(setting, args, prepare=args is not None)
                 cur = None if probe is None else conn.execute(probe[0], probe[1])

@@ -73,6 +73,8 @@ class _Liveness:
 
     async def reset(self, conn: AsyncConnection[Any]) -> None:
         self.returned[conn] = time.monotonic()
+        if conn.autocommit:  # a session's one-round-trip BEGIN (AsyncStore._begin)
+            await conn.set_autocommit(False)
 
     async def check(self, conn: AsyncConnection[Any]) -> None:
         when = self.returned.get(conn)
@@ -211,12 +213,18 @@ class AsyncStore:
         read_only: bool = False,
         probe: tuple[str, dict[str, Any]] | None = None,
     ) -> tuple[Any, ...] | None:
-        """BEGIN (read-only if asked), the tenant and an optional probe: one round trip."""
+        """BEGIN (read-only if asked), the tenant and an optional probe: one round trip.
+
+        The connection is switched to autocommit so that psycopg does not send its own
+        ``BEGIN`` and wait for it (a round trip of its own); the ``BEGIN`` here opens
+        the transaction, which the block's exit commits as usual. The pool's reset
+        turns autocommit off again before the connection is reused.
+        """
         conn = db.conn
         try:
+            await conn.set_autocommit(True)
             async with conn.pipeline():
-                if read_only:
-                    await conn.execute("SET TRANSACTION READ ONLY")
+                await conn.execute(b"BEGIN READ ONLY" if read_only else b"BEGIN")
                 setting, args = tenant_setting(conn, tenant)
                 await conn.execute(setting, args, prepare=args is not None)
                 cur = None if probe is None else await conn.execute(probe[0], probe[1])
