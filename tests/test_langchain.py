@@ -230,6 +230,17 @@ async def test_async_store_is_native_and_refuses_sync_calls(
     assert [d.id for d in await v.aget_by_ids(ids)] == ["b"]
     with pytest.raises(ConfigurationError, match="AsyncStore"):
         v.similarity_search("alpha")
+    made = await PgRecallVectorStore.afrom_texts(
+        ["gamma"], EMB, [{"g": 1}], ids=["g"], store=astore, tenant=t, model="fake-8"
+    )
+    assert [d.metadata for d in await made.aget_by_ids(["g"])] == [{"g": 1}]
+
+
+def test_from_texts(store: pgrecall.Store, t: str) -> None:
+    v = PgRecallVectorStore.from_texts(["x", "y"], EMB, store=store, tenant=t, model="fake-8")
+    assert len(v.similarity_search("x", k=5)) == 2
+    with pytest.raises(ValidationError, match="needs store"):
+        PgRecallVectorStore.from_texts(["x"], EMB)
 
 
 async def test_sync_store_async_methods_run_in_executor(store: pgrecall.Store, t: str) -> None:

@@ -410,3 +410,23 @@ class PgRecallVectorStore(VectorStore):
         vs = cls(store, tenant=tenant, embedding=embedding, model=model, **kwargs)
         vs.add_texts(texts, metadatas, ids=ids)
         return vs
+
+    @classmethod
+    async def afrom_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        store: AnyStore | None = None,
+        tenant: str | None = None,
+        model: str | None = None,
+        **kwargs: Any,
+    ) -> PgRecallVectorStore:
+        """:meth:`from_texts`, native on an AsyncStore."""
+        if store is None or tenant is None or model is None:
+            raise ValidationError("afrom_texts needs store=, tenant= and model=")
+        vs = cls(store, tenant=tenant, embedding=embedding, model=model, **kwargs)
+        await vs.aadd_texts(texts, metadatas, ids=ids)
+        return vs
