@@ -9,10 +9,16 @@ from llama_index.core.data_structs import IndexDict
 from llama_index.core.schema import Document, TextNode
 from llama_index.core.storage.docstore.keyval_docstore import KVDocumentStore
 from llama_index.core.storage.index_store.keyval_index_store import KVIndexStore
+from llama_index.core.vector_stores.types import VectorStoreQuery
 
 import pgrecall
 from pgrecall.errors import ConfigurationError, ValidationError
-from pgrecall.integrations.llama_index import PgRecallChatStore, PgRecallKVStore, kv_store
+from pgrecall.integrations.llama_index import (
+    PgRecallChatStore,
+    PgRecallKVStore,
+    PgRecallVectorStore,
+    kv_store,
+)
 
 # -- KV store --------------------------------------------------------------------------
 
@@ -144,3 +150,23 @@ async def test_chat_store_async(store: pgrecall.Store, astore: pgrecall.AsyncSto
         assert await chat.aget_keys() == ["k"]
         assert contents(await chat.adelete_messages("k")) == ["y"]
         assert await chat.aget_keys() == []
+
+
+def test_adapters_under_row_level_security(app_store: pgrecall.Store) -> None:
+    """As a non-superuser (RLS on): each tenant sees only its own nodes, chats and keys."""
+    for tenant in ("a", "b"):
+        vs = PgRecallVectorStore(app_store, tenant=tenant, model="m3")
+        node = TextNode(id_="same-id", text=f"text of {tenant}", embedding=[1.0, 0.0, 0.0])
+        node.relationships = {"1": Document(id_="doc").as_related_node_info()}  # type: ignore[dict-item]
+        vs.add([node])
+        PgRecallKVStore(app_store, tenant=tenant).put("k", {"tenant": tenant})
+        PgRecallChatStore(app_store, tenant=tenant).add_message("u", msgs(tenant)[0])
+    a = PgRecallVectorStore(app_store, tenant="a", model="m3")
+    found = a.query(VectorStoreQuery(query_embedding=[1.0, 0.0, 0.0], similarity_top_k=10))
+    assert [n.get_content() for n in found.nodes or []] == ["text of a"]
+    a.delete("doc")
+    b = PgRecallVectorStore(app_store, tenant="b", model="m3")
+    left = b.query(VectorStoreQuery(query_embedding=[1.0, 0.0, 0.0], similarity_top_k=10))
+    assert [n.get_content() for n in left.nodes or []] == ["text of b"]
+    assert PgRecallKVStore(app_store, tenant="a").get_all() == {"k": {"tenant": "a"}}
+    assert contents(PgRecallChatStore(app_store, tenant="b").get_messages("u")) == ["b"]
