@@ -88,28 +88,39 @@ async def delete_conversation(id: UUID, ctx: CtxDep) -> Conversation:
     return conv
 
 
-def _move(action: str, doc: str) -> None:
-    async def move(id: UUID, ctx: CtxDep) -> Conversation:
-        async with ctx.session() as s:
-            conv: Conversation = await getattr(s.conversations, action)(id)
-        return conv
-
-    move.__doc__ = doc
-    router.add_api_route(
-        f"/{{id}}/{action}",
-        move,
-        methods=["POST"],
-        name=f"{action}_conversation",
-        operation_id=f"{action}_conversation",
-        responses=responses(404, 409),
-        summary=f"{action.capitalize()} a conversation",
-    )
+_MOVES = responses(404, 409)
 
 
-_move("archive", "Archive an active conversation.")
-_move("unarchive", "Make an archived conversation active again.")
-_move("close", "Close it: no more messages may be appended.")
-_move("restore", "Undo a soft delete.")
+@router.post("/{id}/archive", responses=_MOVES)
+async def archive_conversation(id: UUID, ctx: CtxDep) -> Conversation:
+    """Archive an active conversation."""
+    async with ctx.session() as s:
+        conv = await s.conversations.archive(id)
+    return conv
+
+
+@router.post("/{id}/unarchive", responses=_MOVES)
+async def unarchive_conversation(id: UUID, ctx: CtxDep) -> Conversation:
+    """Make an archived conversation active again."""
+    async with ctx.session() as s:
+        conv = await s.conversations.unarchive(id)
+    return conv
+
+
+@router.post("/{id}/close", responses=_MOVES)
+async def close_conversation(id: UUID, ctx: CtxDep) -> Conversation:
+    """Close it: no more messages may be appended."""
+    async with ctx.session() as s:
+        conv = await s.conversations.close(id)
+    return conv
+
+
+@router.post("/{id}/restore", responses=_MOVES)
+async def restore_conversation(id: UUID, ctx: CtxDep) -> Conversation:
+    """Undo a soft delete."""
+    async with ctx.session() as s:
+        conv = await s.conversations.restore(id)
+    return conv
 
 
 @router.post("/{id}/messages", status_code=201, responses=responses(404, 409, body=True))
