@@ -371,3 +371,17 @@ def test_database_unreachable_is_503_with_retry_after() -> None:
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "unhealthy"
         assert "nobody" not in health.text and "127.0.0.1" not in health.text
+
+
+def test_the_app_opens_and_uses_a_given_store(
+    db_url: str, store: pgrecall.Store
+) -> None:
+    key = make_key(store, "acme")
+    mine = pgrecall.AsyncStore(settings_for(db_url))  # not opened: the app's loop opens it
+    app = create_app(mine)
+    with TestClient(app) as client:
+        assert client.get("/v1/stats", headers=auth(key)).status_code == 200
+        assert app.state.pgrecall.store is mine
+        assert client.portal is not None
+        client.portal.call(mine.close)  # in the loop that opened it
+    assert mine.pool.closed
