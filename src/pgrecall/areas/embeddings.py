@@ -143,8 +143,9 @@ def check_vector(value: VectorLike, dims: int, what: str = "embedding") -> Vecto
     if isinstance(value, Vector):
         values = array("f", value.to_list())
     elif _is_ndarray(value):
-        if getattr(value, "ndim", 0) != 1:
-            raise ValidationError(f"{what} must be a 1-D array (one vector), not {value.ndim}-D")
+        ndim = getattr(value, "ndim", 0)
+        if ndim != 1:
+            raise ValidationError(f"{what} must be a 1-D array (one vector), not {ndim}-D")
         return _check_array(value, dims, what)[0]
     elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise ValidationError(f"{what} must be a sequence of floats, not {type(value).__name__}")
