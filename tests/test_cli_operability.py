@@ -305,3 +305,13 @@ def test_readme_check_example_prints_what_the_readme_says(
     assert main(["--url", db_url, "check", "--source", "app/queries"]) == 1
     printed = capsys.readouterr().out.splitlines()
     assert printed == expected
+
+
+def test_an_untranslated_database_error_is_a_message_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad_url = "postgresql://nobody:wrong@127.0.0.1:1/none"
+    assert main(["--url", bad_url, "check", "--in-place"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pgrecall check: ") and "Traceback" not in err
+    assert "127.0.0.1" in err and "port 1" in err  # libpq's own reason

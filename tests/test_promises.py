@@ -282,11 +282,6 @@ def test_check_exit_status_2_when_it_cannot_run(
     assert main(["--url", db_url, "check", "--in-place", "--source", str(tmp_path)]) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (reported, issue 16): a connection error escapes main() as a psycopg "
-    "OperationalError traceback instead of exit status 2",
-)
 def test_check_exit_status_2_for_a_bad_url(capsys: pytest.CaptureFixture[str]) -> None:
     """README: exit status 2 "when the check cannot run (bad URL ...)"."""
     bad_url = "postgresql://nobody:wrong@127.0.0.1:1/none"

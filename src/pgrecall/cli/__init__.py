@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import PgRecallError
+import psycopg
+
+from ..errors import PgRecallError, translate
 from .api import add_commands as add_api_commands
 from .check import add_commands as add_check_commands
 from .common import say
@@ -66,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except PgRecallError as exc:
         say(f"pgrecall {args.command}: {type(exc).__name__}: {exc}")
+        return 2
+    except psycopg.Error as exc:  # a database error the command did not translate
+        err = translate(exc)
+        say(f"pgrecall {args.command}: {type(err).__name__}: {err}")
         return 2
     except BrokenPipeError:
         return _closed_pipe()
