@@ -156,6 +156,7 @@ def test_wheel_ships_the_sql_and_migrates_outside_the_checkout(
     names = zipfile.ZipFile(wheel).namelist()
     for f in (ROOT / "sql").rglob("*.sql"):
         assert f"pgrecall/sql/{f.relative_to(ROOT / 'sql').as_posix()}" in names
+    assert "pgrecall/.squawk.toml" in names  # `pgrecall lint --squawk` finds it from sql/
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
