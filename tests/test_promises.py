@@ -104,6 +104,28 @@ def test_concurrent_retries_with_one_request_id_make_one_message(db_url: str) ->
             assert s.conversations.get(cid).message_count == 1
 
 
+@pytest.mark.parametrize("final", ["succeeded", "cancelled"])
+def test_a_finished_run_keeps_its_outcome_even_from_raw_sql(
+    store: pgrecall.Store, final: str
+) -> None:
+    """README: the run lifecycle is enforced by a trigger, "even from raw SQL"; a
+    succeeded or cancelled run is final: its outcome cannot be rewritten."""
+    with store.session(tenant="acme") as s:
+        run = s.runs.create("research", input={"q": "?"})
+        if final == "succeeded":
+            s.runs.claim_next("research", worker_id="w")
+            s.runs.succeed(run.id, {"answer": 42}, worker_id="w")
+        else:
+            s.runs.cancel(run.id)
+    for change in ("output = '{\"answer\": 0}'", "error = 'rewritten'", "status = 'pending'"):
+        q = Query.from_string("u", "exec", f"UPDATE pgrecall.runs SET {change} WHERE id = :id")
+        with pytest.raises(ConflictError) as raised, store.session(tenant="acme") as s:
+            s.db.execute(q, id=run.id)
+        assert raised.value.sqlstate == "PR409", change
+    with store.session(tenant="acme") as s:
+        assert s.runs.get(run.id).status == final
+
+
 # --- errors ---------------------------------------------------------------------------
 
 

@@ -136,7 +136,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "sql/migrations/0017_robustness.sql",
         "IF OLD.status IN ('succeeded', 'cancelled') AND (",
         "IF OLD.status IN ('succeeded') AND (",
-        ("tests/test_runs.py",),
+        (P + "test_a_finished_run_keeps_its_outcome_even_from_raw_sql", "tests/test_runs.py"),
     ),
     Mutant(
         "check-commits",
