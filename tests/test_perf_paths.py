@@ -220,6 +220,28 @@ def test_3072_dimensions_are_searched_through_the_halfvec_index(store: pgrecall.
         plan = s.db.conn.execute(b"EXPLAIN " + query.sql, params).fetchall()
     assert "embeddings_hnsw_3072_idx" in "\n".join(r[0] for r in plan)
     assert found / (10 * len(queries)) >= 0.9  # recall@10 against exact, numpy
+    # binary quantization (0021): Hamming candidates, re-ranked by the exact distance
+    quantized = 0
+    with store.session(tenant="acme") as s:
+        for qv in queries:
+            hits = s.search.vector_quantized(qv, 10, model="large", candidates=100)
+            unit = qv / np.linalg.norm(qv)
+            exact = np.argsort(-(vectors @ unit))[:10]
+            quantized += len({h.id for h in hits} & {ids[i] for i in exact})
+            assert [h.distance for h in hits] == sorted(h.distance for h in hits)
+            assert abs(hits[0].distance - (1 - float(vectors[exact[0]] @ unit))) < 1e-5  # exact
+        with pytest.raises(ValidationError, match="3072 dimensions only"):
+            s.embeddings.declare_model("small", dimensions=3)
+            s.search.vector_quantized([1, 0, 0], 1, model="small")
+    with store.session(tenant="acme") as s:
+        query = project_queries().search_vector_quantized
+        plan = s.db.conn.execute(
+            b"EXPLAIN " + query.sql,
+            dict(tenant_id="acme", embedding=Vector(queries[0].tolist()), model="large", k=10,
+                 candidates=100),
+        ).fetchall()
+    assert "embeddings_bq_3072_idx" in "\n".join(r[0] for r in plan)
+    assert quantized / (10 * len(queries)) >= 0.8
 
 
 # -- search: one round trip, no dimension lookup per session -------------------------
@@ -267,3 +289,21 @@ def test_search_notices_a_model_redeclared_elsewhere(store: pgrecall.Store) -> N
     with store.session(tenant="acme") as s:
         s.embeddings.add("c", [0, 0, 1], model="moving")  # the 3-d vector is accepted
         assert [h.content for h in s.search.vector([0, 0, 1], 1, model="moving")] == ["c"]
+
+
+# -- the README's Performance section runs -----------------------------------------
+
+
+def test_readme_performance_examples(db_url: str) -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("## Performance")
+    end = readme.find("\n## ", start + 1)
+    found = re.findall(r"```python\n(.*?)```", readme[start:end], re.S)
+    assert found, "the Performance section has runnable examples"
+    for block in found:
+        namespace: dict[str, object] = {}
+        exec(block.replace('"postgresql://app@db/app"', repr(db_url)), namespace)
+        assert namespace.get("checked") is True

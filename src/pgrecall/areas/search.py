@@ -32,11 +32,19 @@ from .embeddings import (
 )
 from .validate import as_uuid, check_limit, check_text, jsonb, opt_uuid
 
-__all__ = ["DEFAULT_EF_SEARCH", "TEXT_CONFIGS", "Search", "check_config", "check_query"]
+__all__ = [
+    "DEFAULT_EF_SEARCH",
+    "QUANTIZED_DIMENSIONS",
+    "TEXT_CONFIGS",
+    "Search",
+    "check_config",
+    "check_query",
+]
 
 TEXT_CONFIGS: frozenset[str] = frozenset(("english", "simple"))
 DEFAULT_EF_SEARCH = 100
 DEFAULT_MAX_SCAN_TUPLES = 20_000  # pgvector's default
+QUANTIZED_DIMENSIONS = 3072  # the binary-quantized index of migration 0021
 MAX_QUERY = 10_000
 
 
@@ -280,5 +288,36 @@ class Search(VectorArea):
         )
         (hits,) = self.search_pipeline(
             [(query, HybridHit, params)], ef_search=ef_search, max_scan_tuples=max_scan_tuples
+        )
+        return hits
+
+    def vector_quantized(
+        self,
+        embedding: VectorLike,
+        k: int = 10,
+        *,
+        model: str,
+        candidates: int | None = None,
+        ef_search: int = DEFAULT_EF_SEARCH,
+    ) -> list[VectorHit]:
+        """Like :meth:`vector` (no filters) through the binary-quantized index of a
+        3,072-dimensional model (migration 0021): the ``candidates`` nearest by Hamming
+        distance between sign bits (default ``max(10 * k, 100)``), re-ranked by the exact
+        cosine distance. Faster on large tables, at some recall: more ``candidates``
+        buys it back.
+        """
+        vector, dims = self.vector_for(embedding, model, "embedding")
+        if dims != QUANTIZED_DIMENSIONS:
+            raise ValidationError(
+                f"quantized search has an index for {QUANTIZED_DIMENSIONS} dimensions only, "
+                f"not {dims}: use s.search.vector"
+            )
+        k = check_limit(k, 1000)
+        wanted = check_limit(candidates or max(10 * k, 100), 1000)
+        params = dict(tenant_id=self.t, embedding=vector, model=model, k=k, candidates=wanted)
+        (hits,) = self.search_pipeline(
+            [(self.q.search_vector_quantized, VectorHit, params)],
+            ef_search=max(check_limit(ef_search, 1000), wanted),
+            max_scan_tuples=DEFAULT_MAX_SCAN_TUPLES,
         )
         return hits
