@@ -298,7 +298,7 @@ def test_property_filters_match_llama_index(store: pgrecall.Store) -> None:
         {}, optional={"n": nums, "s": words, "t": st.lists(words, max_size=3)}
     )
 
-    def leaf(draw_key: str) -> st.SearchStrategy[MetadataFilter]:
+    def leaf(draw_key: str) -> st.SearchStrategy[tuple[str, FilterOperator, Any]]:
         ops: dict[str, list[tuple[FilterOperator, st.SearchStrategy[Any]]]] = {
             "n": [(o, nums) for o in (FilterOperator.EQ, FilterOperator.NE, FilterOperator.GT,
                                       FilterOperator.GTE, FilterOperator.LT, FilterOperator.LTE)]
@@ -311,22 +311,23 @@ def test_property_filters_match_llama_index(store: pgrecall.Store) -> None:
                   (FilterOperator.ALL, st.lists(words)), (FilterOperator.IS_EMPTY, st.none())],
         }  # fmt: skip
         return st.sampled_from(ops[draw_key]).flatmap(
-            lambda ov: ov[1].map(lambda v: MetadataFilter(key=draw_key, operator=ov[0], value=v))
+            lambda ov: ov[1].map(lambda v: (draw_key, ov[0], v))
         )
 
-    leaves = st.sampled_from(["n", "s", "t"]).flatmap(leaf)
+    # plain tuples: the models are built in the test (building them draws on `random`)
+    leaves = st.lists(st.sampled_from(["n", "s", "t"]).flatmap(leaf), min_size=1, max_size=3)
     conditions = st.sampled_from(list(FilterCondition))
-    filters = st.builds(
-        lambda fs, c: MetadataFilters(filters=fs, condition=c),
-        st.lists(leaves, min_size=1, max_size=3),
-        conditions,
-    )
     v = PgRecallVectorStore(store, tenant="acme", model=MODEL)
 
     @settings(max_examples=60, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
-    @given(st.lists(metas, min_size=1, max_size=6), filters)
-    def run(rows: list[dict[str, Any]], flt: MetadataFilters) -> None:
+    @given(st.lists(metas, min_size=1, max_size=6), leaves, conditions)
+    def run(
+        rows: list[dict[str, Any]],
+        parts: list[tuple[str, FilterOperator, Any]],
+        condition: FilterCondition,
+    ) -> None:
+        flt = MetadataFilters(filters=[f(*p) for p in parts], condition=condition)
         v.add([TextNode(id_=f"p{i}", text="x", metadata=m, embedding=[1.0, 0.0, 0.0])
                for i, m in enumerate(rows)])  # fmt: skip
         meta = {f"p{i}": m for i, m in enumerate(rows)}
