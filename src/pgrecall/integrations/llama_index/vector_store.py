@@ -5,8 +5,10 @@ the chunk's embedding, and its metadata (with LlamaIndex's own keys: ``_node_con
 ``_node_type``, ``ref_doc_id`` ...) the chunk's ``source``, so metadata filters run in SQL
 (:mod:`pgrecall.query.filters`, GIN index ``embeddings_source_idx``). The nodes of one
 ``ref_doc_id`` belong to one pgrecall document (``metadata.llama_index_ref_doc_id``):
-``delete(ref_doc_id)`` deletes the document and its chunks with it. Node ids that are not
-UUIDs are mapped to stable UUIDs (v5); adding a node id again replaces the node.
+``delete(ref_doc_id)`` deletes the document and its chunks with it (two concurrent first
+adds of one ``ref_doc_id`` may create two documents: ``delete`` removes every one, and
+queries do not see the difference). Node ids that are not UUIDs are mapped to stable UUIDs
+(v5); adding a node id again replaces the node.
 """
 
 from __future__ import annotations
