@@ -315,3 +315,41 @@ def test_an_untranslated_database_error_is_a_message_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("pgrecall check: ") and "Traceback" not in err
     assert "127.0.0.1" in err and "port 1" in err  # libpq's own reason
+
+
+@pytest.mark.slow
+def test_the_bar_shows_on_a_real_terminal(store: Store, db_url: str, tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal: the bar is drawn there; stdout keeps the JSON report."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    _seed(store, messages=1500)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 columns
+    with subprocess.Popen(
+        [str(BIN / "pgrecall"), "--url", db_url, "export", "--tenant", "acme",
+         "--out", str(tmp_path / "e")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    ) as proc:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        out = proc.stdout.read() if proc.stdout else ""
+        assert proc.wait(60) == 0
+    os.close(master)
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert "export acme" in terminal and "rows" in terminal, terminal
+    assert '"messages": 1500' in out  # the report, untouched by the bar
