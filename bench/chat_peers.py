@@ -146,8 +146,10 @@ class _Sides:
 
 
 def _speedups(ms: dict[str, float], *, higher_is_better: bool = False) -> dict[str, float]:
+    """pgrecall's speedup over each peer (its own session form is not a peer)."""
     base = ms[PGRECALL]
-    return {p: (base / v if higher_is_better else v / base) for p, v in ms.items() if p != PGRECALL}
+    return {p: (base / v if higher_is_better else v / base) for p, v in ms.items()
+            if p not in (PGRECALL, PG_SESSION)}
 
 
 def _chat_notes(conversations: int, history: int) -> str:
