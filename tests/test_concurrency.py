@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
 import pgrecall
 from pgrecall import PgRecallError, TransientError
@@ -201,10 +203,11 @@ def test_retry_retries_serialization_failures_only() -> None:
 
 
 def _kill_pgrecall_backends(db_url: str) -> int:
+    """Terminate the store's backends; returns once they have exited."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         return len(
             conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                 " WHERE application_name = 'pgrecall' AND pid <> pg_backend_pid()"
             ).fetchall()
         )
@@ -220,12 +223,27 @@ def test_checkout_check_replaces_a_killed_connection(db_url: str) -> None:
             assert s.conversations.get(cid).id == cid
 
 
-def test_recently_used_connection_is_not_checked(db_url: str) -> None:
-    """Within the window the check is skipped: the next call fails, transiently, once."""
+def test_recently_used_connection_is_checked_only_when_its_socket_says_so(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the window a live connection is handed out without the check's round trip;
+    one whose backend is gone (its FATAL message waits on the socket) is checked and
+    replaced, so the next call does not fail (issue 10.9)."""
+    checked: list[psycopg.Connection[Any]] = []
+    real = ConnectionPool.check_connection
+
+    def counting(conn: psycopg.Connection[Any]) -> None:
+        checked.append(conn)
+        real(conn)
+
+    monkeypatch.setattr(ConnectionPool, "check_connection", staticmethod(counting))
     with pgrecall.connect(db_url, pool_min_size=1, pool_max_size=1, pool_check_after=60) as store:
         cid = create_conversation(store)
-        assert _kill_pgrecall_backends(db_url) == 1
-        with pytest.raises(TransientError), store.session(tenant="acme") as s:
+        checked.clear()
+        with store.session(tenant="acme") as s:
             s.conversations.get(cid)
-        with store.session(tenant="acme") as s:  # the broken connection was discarded
+        assert checked == []  # returned moments ago, socket quiet: no check
+        assert _kill_pgrecall_backends(db_url) == 1
+        with store.session(tenant="acme") as s:  # the dead one was checked and replaced
             assert s.conversations.get(cid).id == cid
+        assert checked and checked[0].broken  # the killed one, checked on checkout
