@@ -47,7 +47,7 @@ class DistributeReport(BaseModel):
     reference: list[str]  # tables made reference tables now
     already: list[str]  # tables that were distributed (or reference) before
     colocate_with: str | None  # the table the group is anchored on
-    settings: dict[str, str]  # database-level settings made
+    settings: dict[str, str]  # settings made: database-level, and per function
     dry_run: bool
 
 
@@ -168,6 +168,13 @@ def _distribute(
         for name in todo:
             _create(conn, name, anchor, shard_count)
             anchor = anchor or name
+        for fn in _nested_functions(conn):
+            conn.execute(
+                sql.SQL(
+                    "ALTER FUNCTION {} SET citus.allow_nested_distributed_execution = on"
+                ).format(sql.SQL(fn))
+            )
+            settings[fn] = "citus.allow_nested_distributed_execution = on"
     return DistributeReport(
         citus_version=version,
         workers=workers,
@@ -178,6 +185,28 @@ def _distribute(
         settings=settings,
         dry_run=dry_run,
     )
+
+
+def _nested_functions(conn: psycopg.Connection[Any]) -> list[str]:
+    """pgrecall functions (not triggers) that read pgrecall tables, not yet allowed to.
+
+    Such a function may sit inside a query Citus pushes down to a shard (e.g.
+    ``require_conversation`` in the message reads), where its own query is a distributed
+    query Citus refuses unless ``citus.allow_nested_distributed_execution`` is on. It reads
+    only the calling tenant's rows, which live in the co-located shard on the same node
+    (local execution), so allowing it per function is safe; a function called on its own
+    runs on the coordinator and is unaffected.
+    """
+    rows = conn.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc AS p "
+        "WHERE p.pronamespace = 'pgrecall'::regnamespace "
+        "  AND p.prorettype <> 'trigger'::regtype AND p.prokind = 'f' "
+        "  AND p.prosrc ~* '(from|join|update|into)\\s+pgrecall\\.' "
+        "  AND NOT coalesce('citus.allow_nested_distributed_execution=on' = ANY(p.proconfig), "
+        "                   false) "
+        "ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def _create(
