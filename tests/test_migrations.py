@@ -122,6 +122,13 @@ LINT_CASES = {
     "non_transactional_mixed": ("0941_mixed.sql", 5, "may only build indexes"),
     "orphan_rollback": ("0951_gone.rollback.sql", 1, "rollback file without 0951_gone.sql"),
     "unterminated_string": ("0961_unterminated.sql", 3, "unterminated quoted string"),
+    "tenant_table_without_rls": (
+        "0971_tenant_notes.sql",
+        3,
+        "tenant table pgrecall.notes (it has tenant_id) needs, in the same file: ALTER TABLE "
+        "pgrecall.notes FORCE ROW LEVEL SECURITY; CREATE POLICY ... ON pgrecall.notes",
+    ),
+    "table_without_comment": ("0981_tags.sql", 4, "pgrecall.tags has no COMMENT ON TABLE"),
 }
 
 
@@ -134,6 +141,29 @@ def test_lint_rejects_bad_migrations(case: str) -> None:
     assert matching, problems
     assert matching[0].line == line
     assert str(matching[0]) == f"{directory / filename}:{line}: {matching[0].message}"
+
+
+def test_lint_accepts_a_complete_tenant_table(tmp_path: Path) -> None:
+    (tmp_path / "0001_notes.sql").write_text(
+        "-- 0001 notes\n"
+        'CREATE TABLE IF NOT EXISTS PGRECALL."Notes" (id bigint, tenant_id text NOT NULL);\n'
+        "COMMENT ON TABLE pgrecall.\"Notes\" IS 'x';\n"
+        'ALTER TABLE ONLY pgrecall."Notes" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n'
+        'CREATE POLICY tenant ON pgrecall."Notes" USING (tenant_id = current_user);\n'
+        "CREATE TABLE public.untouched (tenant_id text);\n"  # not pgrecall's: no rules
+    )
+    (tmp_path / "0001_notes.rollback.sql").write_text('DROP TABLE pgrecall."Notes";\n')
+    assert lint([tmp_path]) == []
+    (tmp_path / "0001_notes.sql").write_text(
+        "-- 0001 notes\nCREATE TABLE pgrecall.n (tenant_id text);\n"
+        "COMMENT ON TABLE pgrecall.n IS 'x';\n"
+        "ALTER TABLE pgrecall.n ENABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY p ON pgrecall.n USING (true);\n"
+    )
+    (tmp_path / "0001_notes.rollback.sql").write_text("DROP TABLE pgrecall.n;\n")
+    assert [p.message.split(": ", 1)[1] for p in lint([tmp_path])] == [
+        "ALTER TABLE pgrecall.n FORCE ROW LEVEL SECURITY"
+    ]
 
 
 def test_lint_problem_renders_as_path_line_message() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import MigrationError
 from ..query.lexer import LexError, Scanned, split_statements
 from .files import _all_files, _File, _line_of, _source_dirs
+from .lint_tables import table_problems
 from .report import ID_PATTERN, ROLLBACK_SUFFIX, LintProblem
 
 __all__ = ["lint"]
@@ -102,6 +103,8 @@ def _lint_sql(path: Path, text: str, transactional: bool, main: bool) -> list[Li
             problems.append(LintProblem(path, stmt.line, problem))
     if main and not stmts:
         problems.append(LintProblem(path, 1, "no SQL statements"))
+    if main:
+        problems += table_problems(path, stmts)
     return problems
 
 
@@ -166,7 +169,9 @@ def lint(sources: Sequence[Path] | None = None) -> list[LintProblem]:
     ``NNNN_name.rollback.sql`` or an ``-- irreversible: <reason>`` header line;
     ``CREATE INDEX`` on a table the file does not create is ``CONCURRENTLY``;
     ``CONCURRENTLY`` only in ``-- transactional: false`` files, which hold nothing but
-    index builds. Comments, strings and dollar-quoted bodies are not read as SQL.
+    index builds; a table created in schema ``pgrecall`` has ``COMMENT ON TABLE``, and a
+    tenant table RLS enabled, forced and a policy, in the same file (:mod:`.lint_tables`).
+    Comments, strings and dollar-quoted bodies are not read as SQL.
     """
     files, problems = _all_files(_source_dirs(sources))
     problems += _lint_ids(files)
