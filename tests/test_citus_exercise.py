@@ -215,7 +215,7 @@ def cross_tenant(store: pgrecall.Store, c: Ctx) -> tuple[int, list[str]]:
     """Another tenant reaches for every row ``exercise`` made: (attempts, leaks)."""
     probes: list[tuple[str, Callable[[pgrecall.Session], object]]] = [
         ("conversation", lambda s: s.conversations.find(c["conv"])),
-        ("messages", lambda s: s.messages.last(c["conv"]) or None),
+        ("messages", lambda s: _none(lambda: s.messages.last(c["conv"]) or None)),
         ("message", lambda s: _none(lambda: s.messages.get(c["msg"]))),
         ("persona", lambda s: _none(lambda: s.personas.get(c["persona"]))),
         ("document", lambda s: s.documents.find(c["doc"])),
