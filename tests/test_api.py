@@ -6,6 +6,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -327,6 +328,8 @@ def test_knowledge_flow_with_metadata_filters(client: TestClient, key: str) -> N
     assert [x["content"] for x in hits] == ["chunk 1"]
     old_docs = query | {"document_filter": {"year": {"$lt": 2000}}}
     assert client.post("/v1/search/vector", json=old_docs, headers=h).json() == []
+    whole = query | {"filter": {"tags": {"$size": 2.0}}}  # JSON Schema's integer takes 2.0
+    assert client.post("/v1/search/vector", json=whole, headers=h).json() == []
     bad = query | {"filter": {"lang": {"$between": [1, "z"]}}}
     _problem(client.post("/v1/search/vector", json=bad, headers=h), 422)
     wrong_length = query | {"embedding": [1, 0]}
@@ -360,22 +363,22 @@ def test_openapi_examples_are_valid_requests(client: TestClient) -> None:
             getattr(schemas, name).model_validate(example)
 
 
-def test_database_unreachable_is_503_with_retry_after() -> None:
-    settings = pgrecall.Settings(
-        database_url="postgresql://nobody@127.0.0.1:1/none", pool_min_size=0, pool_timeout=0.5
-    )
-    with TestClient(create_app(settings)) as client:
+def test_database_gone_is_503_with_retry_after(db_url: str, pg_url: str) -> None:
+    """The database disappears under a running app: 503 problems with Retry-After."""
+    from pgrecall.testing import drop_database
+
+    with TestClient(create_app(settings_for(db_url, pool_timeout=0.5))) as client:
+        assert client.get("/readyz").status_code == 200
+        drop_database(pg_url, urlsplit(db_url).path.lstrip("/"))
         for r in (client.get("/readyz"), client.get("/v1/stats", headers=auth("pgr_x"))):
             _problem(r, 503)
             assert r.headers["retry-after"] == "1"
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "unhealthy"
-        assert "nobody" not in health.text and "127.0.0.1" not in health.text
+        assert "postgres" not in health.text and "/tmp" not in health.text
 
 
-def test_the_app_opens_and_uses_a_given_store(
-    db_url: str, store: pgrecall.Store
-) -> None:
+def test_the_app_opens_and_uses_a_given_store(db_url: str, store: pgrecall.Store) -> None:
     key = make_key(store, "acme")
     mine = pgrecall.AsyncStore(settings_for(db_url))  # not opened: the app's loop opens it
     app = create_app(mine)

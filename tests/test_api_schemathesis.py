@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import schemathesis
@@ -29,7 +30,7 @@ EXAMPLES = 50
 def api_db(pg_url: str, template_db: str) -> Iterator[str]:
     url = clone_database(pg_url, template_db)
     yield url
-    drop_database(pg_url, url.rsplit("/", 1)[1])
+    drop_database(pg_url, urlsplit(url).path.lstrip("/"))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import WithJsonSchema
+from pydantic import AfterValidator, WithJsonSchema
 
 __all__ = ["FILTER_SCHEMAS", "Filter"]
 
@@ -73,4 +73,24 @@ FILTER_SCHEMAS: dict[str, Any] = {
     },
 }
 
-Filter = Annotated[dict[str, Any], WithJsonSchema({"$ref": _REF + "Filter"})]
+
+
+def _whole_sizes(value: Any) -> Any:
+    """JSON Schema's integer includes 2.0: ``$size`` operands like it become ints (as
+    pydantic does for integer fields), so what the schema accepts, the filter accepts."""
+    if isinstance(value, list):
+        return [_whole_sizes(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _whole_sizes(v) for k, v in value.items()}
+    size = out.get("$size")
+    if isinstance(size, float) and size.is_integer():
+        out["$size"] = int(size)
+    return out
+
+
+Filter = Annotated[
+    dict[str, Any],
+    AfterValidator(_whole_sizes),
+    WithJsonSchema({"$ref": _REF + "Filter"}),
+]
