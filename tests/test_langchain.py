@@ -355,8 +355,11 @@ def test_chat_errors(store: pgrecall.Store, t: str) -> None:
 
 async def test_chat_history_async(astore: pgrecall.AsyncStore, t: str) -> None:
     h = await PgRecallChatMessageHistory.acreate(astore, tenant=t, user_id="u1")
-    await h.aadd_messages([HumanMessage("hi"), AIMessage("hello")])
-    assert [m.content for m in await h.aget_messages()] == ["hi", "hello"]
+    await h.aadd_messages([HumanMessage("hi"), AIMessage("hello")])  # one transaction
+    await h.aadd_messages([HumanMessage("one", id="m-1")])  # one round trip
+    await h.aadd_messages([HumanMessage("one", id="m-1")])  # a retry: no new row
+    await h.aadd_messages([])
+    assert [m.content for m in await h.aget_messages()] == ["hi", "hello", "one"]
     old = h.conversation_id
     await h.aclear()
     assert h.conversation_id != old and await h.aget_messages() == []

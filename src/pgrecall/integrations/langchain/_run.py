@@ -40,21 +40,40 @@ class Runner:
     def is_async(self) -> bool:
         return isinstance(self.store, AsyncStore)
 
-    def run(self, op: Callable[[Session], T]) -> T:
-        """``op(session)`` in one transaction (committed when it returns)."""
+    def _sync_store(self) -> Store:
         if not isinstance(self.store, Store):
             raise ConfigurationError(
                 "this adapter was built on a pgrecall.AsyncStore: call its async methods "
                 "(ainvoke, asimilarity_search, amget, ...) or build it on a pgrecall.Store"
             )
-        with self.store.session(self.tenant) as s:
+        return self.store
+
+    def run(self, op: Callable[[Session], T], *, read_only: bool = False) -> T:
+        """``op(session)`` in one transaction (committed when it returns); ``read_only``
+        sessions run on a caught-up replica when the store has replicas."""
+        with self._sync_store().session(self.tenant, read_only=read_only) as s:
             return op(s)
 
     async def arun(
-        self, aop: Callable[[AsyncSession], Awaitable[T]], op: Callable[[Session], T]
+        self,
+        aop: Callable[[AsyncSession], Awaitable[T]],
+        op: Callable[[Session], T],
+        *,
+        read_only: bool = False,
     ) -> T:
         """``aop(session)`` natively on an AsyncStore, else ``op`` in an executor thread."""
         if isinstance(self.store, AsyncStore):
-            async with self.store.session(self.tenant) as s:
+            async with self.store.session(self.tenant, read_only=read_only) as s:
                 return await aop(s)
-        return await run_in_executor(None, self.run, op)
+        return await run_in_executor(None, self.run, op, read_only=read_only)
+
+    def call(self, fn: Callable[[Store], T]) -> T:
+        """``fn(store)``: a store-level call (e.g. ``append_message``, one round trip)."""
+        return fn(self._sync_store())
+
+    async def acall(
+        self, afn: Callable[[AsyncStore], Awaitable[T]], fn: Callable[[Store], T]
+    ) -> T:
+        if isinstance(self.store, AsyncStore):
+            return await afn(self.store)
+        return await run_in_executor(None, self.call, fn)

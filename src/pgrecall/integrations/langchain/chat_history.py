@@ -144,7 +144,8 @@ class PgRecallChatMessageHistory(BaseChatMessageHistory):
     @property
     def messages(self) -> list[BaseMessage]:
         """The conversation's messages, oldest first."""
-        rows = self._run.run(lambda s: _ops.chat_read(s, self.conversation_id, self.last))
+        cid, last = self.conversation_id, self.last
+        rows = self._run.run(lambda s: _ops.chat_read(s, cid, last), read_only=True)
         return [from_row(m) for m in rows]
 
     @messages.setter
@@ -154,21 +155,33 @@ class PgRecallChatMessageHistory(BaseChatMessageHistory):
     async def aget_messages(self) -> list[BaseMessage]:
         cid, last = self.conversation_id, self.last
         rows = await self._run.arun(
-            lambda s: _ops_async.chat_read(s, cid, last), lambda s: _ops.chat_read(s, cid, last)
+            lambda s: _ops_async.chat_read(s, cid, last),
+            lambda s: _ops.chat_read(s, cid, last),
+            read_only=True,
         )
         return [from_row(m) for m in rows]
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Append ``messages`` in one transaction (all or none)."""
-        fields = [to_fields(m) for m in messages]
-        self._run.run(lambda s: _ops.chat_append(s, self.conversation_id, fields))
+        """Append ``messages`` in one transaction (all or none); one message goes in one
+        round trip (``store.append_message``)."""
+        fields, cid, t = [to_fields(m) for m in messages], self.conversation_id, self._run.tenant
+        if len(fields) == 1:
+            self._run.call(lambda st: st.append_message(t, cid, **fields[0]))
+        elif fields:
+            self._run.run(lambda s: _ops.chat_append(s, cid, fields))
 
     async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
-        fields, cid = [to_fields(m) for m in messages], self.conversation_id
-        await self._run.arun(
-            lambda s: _ops_async.chat_append(s, cid, fields),
-            lambda s: _ops.chat_append(s, cid, fields),
-        )
+        fields, cid, t = [to_fields(m) for m in messages], self.conversation_id, self._run.tenant
+        if len(fields) == 1:
+            await self._run.acall(
+                lambda st: st.append_message(t, cid, **fields[0]),
+                lambda st: st.append_message(t, cid, **fields[0]),
+            )
+        elif fields:
+            await self._run.arun(
+                lambda s: _ops_async.chat_append(s, cid, fields),
+                lambda s: _ops.chat_append(s, cid, fields),
+            )
 
     def clear(self) -> None:
         """Soft-delete the conversation and continue in a new one (see the module doc)."""

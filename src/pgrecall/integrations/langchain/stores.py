@@ -39,12 +39,14 @@ class PgRecallByteStore(BaseStore[str, bytes]):
 
     def mget(self, keys: Sequence[str]) -> list[bytes | None]:
         keys = list(keys)
-        return self._run.run(lambda s: _ops.kv_mget(s, self.namespace, keys))
+        return self._run.run(lambda s: _ops.kv_mget(s, self.namespace, keys), read_only=True)
 
     async def amget(self, keys: Sequence[str]) -> list[bytes | None]:
         ns, keys = self.namespace, list(keys)
         return await self._run.arun(
-            lambda s: _ops_async.kv_mget(s, ns, keys), lambda s: _ops.kv_mget(s, ns, keys)
+            lambda s: _ops_async.kv_mget(s, ns, keys),
+            lambda s: _ops.kv_mget(s, ns, keys),
+            read_only=True,
         )
 
     def mset(self, key_value_pairs: Sequence[tuple[str, bytes]]) -> None:
@@ -70,13 +72,16 @@ class PgRecallByteStore(BaseStore[str, bytes]):
 
     def _page(self, prefix: str | None, after: str | None) -> list[str]:
         ns = self.namespace
-        return self._run.run(lambda s: _ops.kv_keys(s, ns, prefix, after, KEY_PAGE))
+        return self._run.run(
+            lambda s: _ops.kv_keys(s, ns, prefix, after, KEY_PAGE), read_only=True
+        )
 
     async def _apage(self, prefix: str | None, after: str | None) -> list[str]:
         ns = self.namespace
         return await self._run.arun(
             lambda s: _ops_async.kv_keys(s, ns, prefix, after, KEY_PAGE),
             lambda s: _ops.kv_keys(s, ns, prefix, after, KEY_PAGE),
+            read_only=True,
         )
 
     def yield_keys(self, *, prefix: str | None = None) -> Iterator[str]:

@@ -178,13 +178,15 @@ class PgRecallVectorStore(VectorStore):
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """The documents with these ids, in that order; missing ids are left out."""
         rows = self._row_ids(ids)
-        found = self._run.run(lambda s: _ops.get_rows(s, rows))
+        found = self._run.run(lambda s: _ops.get_rows(s, rows), read_only=True)
         return [document(r.content, r.source, r.id) for r in found]
 
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         rows = self._row_ids(ids)
         found = await self._run.arun(
-            lambda s: _ops_async.get_rows(s, rows), lambda s: _ops.get_rows(s, rows)
+            lambda s: _ops_async.get_rows(s, rows),
+            lambda s: _ops.get_rows(s, rows),
+            read_only=True,
         )
         return [document(r.content, r.source, r.id) for r in found]
 
@@ -200,7 +202,10 @@ class PgRecallVectorStore(VectorStore):
         """The ``k`` nearest documents with their cosine distance (0 = same direction)."""
         dims, search = self._search(embedding, filter)
         k = check_k(k)
-        hits = self._run.run(lambda s: _ops.nearest(s, embedding, k, self.model, dims, search))
+        hits = self._run.run(
+            lambda s: _ops.nearest(s, embedding, k, self.model, dims, search),
+            read_only=dims is None,
+        )
         self._declared = len(embedding)
         return [(document(h.content, h.source, h.id), h.distance) for h in hits]
 
@@ -212,6 +217,7 @@ class PgRecallVectorStore(VectorStore):
         hits = await self._run.arun(
             lambda s: _ops_async.nearest(s, embedding, k, self.model, dims, search),
             lambda s: _ops.nearest(s, embedding, k, self.model, dims, search),
+            read_only=dims is None,
         )
         self._declared = len(embedding)
         return [(document(h.content, h.source, h.id), h.distance) for h in hits]
@@ -270,7 +276,8 @@ class PgRecallVectorStore(VectorStore):
         dims, search = self._search(embedding, filter)
         fetch_k = check_k(max(fetch_k, k), "fetch_k")
         found = self._run.run(
-            lambda s: _ops.nearest_with_vectors(s, embedding, fetch_k, self.model, dims, search)
+            lambda s: _ops.nearest_with_vectors(s, embedding, fetch_k, self.model, dims, search),
+            read_only=dims is None,
         )
         self._declared = len(embedding)
         return mmr(embedding, found, check_k(k), lambda_mult)
@@ -291,6 +298,7 @@ class PgRecallVectorStore(VectorStore):
                 s, embedding, fetch_k, self.model, dims, search
             ),
             lambda s: _ops.nearest_with_vectors(s, embedding, fetch_k, self.model, dims, search),
+            read_only=dims is None,
         )
         self._declared = len(embedding)
         return mmr(embedding, found, check_k(k), lambda_mult)
@@ -342,8 +350,10 @@ class PgRecallVectorStore(VectorStore):
         search = self._hybrid(filter, kwargs)
         vector = self._embedding.embed_query(query)
         dims = self._declare([vector])
+        k = check_k(k)
         hits = self._run.run(
-            lambda s: _ops.hybrid(s, query, vector, check_k(k), self.model, dims, search)
+            lambda s: _ops.hybrid(s, query, vector, k, self.model, dims, search),
+            read_only=dims is None,
         )
         self._declared = len(vector)
         return [(document(h.content, h.source, h.id), h.score) for h in hits]
@@ -358,6 +368,7 @@ class PgRecallVectorStore(VectorStore):
         hits = await self._run.arun(
             lambda s: _ops_async.hybrid(s, query, vector, k, self.model, dims, search),
             lambda s: _ops.hybrid(s, query, vector, k, self.model, dims, search),
+            read_only=dims is None,
         )
         self._declared = len(vector)
         return [(document(h.content, h.source, h.id), h.score) for h in hits]
