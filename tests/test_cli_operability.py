@@ -353,3 +353,16 @@ def test_the_bar_shows_on_a_real_terminal(store: Store, db_url: str, tmp_path: P
     terminal = b"".join(chunks).decode(errors="replace")
     assert "export acme" in terminal and "rows" in terminal, terminal
     assert '"messages": 1500' in out  # the report, untouched by the bar
+
+
+def test_ctrl_c_is_a_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pgrecall.cli.migrate as cli_migrate
+
+    def interrupted(args: argparse.Namespace) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_migrate, "cmd_lint", interrupted)
+    assert main(["lint"]) == 130
+    assert capsys.readouterr().err == "pgrecall lint: interrupted\n"

@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return _closed_pipe()
+    except KeyboardInterrupt:  # Ctrl-C in a long export: a line, not a traceback
+        say(f"pgrecall {args.command}: interrupted")
+        return 130
     return code
 
 
