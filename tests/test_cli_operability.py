@@ -366,3 +366,18 @@ def test_ctrl_c_is_a_line_and_exit_130(
     monkeypatch.setattr(cli_migrate, "cmd_lint", interrupted)
     assert main(["lint"]) == 130
     assert capsys.readouterr().err == "pgrecall lint: interrupted\n"
+
+
+def test_import_reads_a_stream_file_written_by_export(
+    store: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(store)
+    assert main(["--url", db_url, "export", "--tenant", "acme", "--out", "-"]) == 0
+    stream = tmp_path / "acme.jsonl"
+    stream.write_text(capsys.readouterr().out)
+    assert main(["--url", db_url, "import", str(stream)]) == 2  # a stream names no tenant
+    assert "which tenant?" in capsys.readouterr().err
+    assert main(["--url", db_url, "import", str(stream), "--tenant", "copy"]) == 0
+    assert '"messages": 3' in capsys.readouterr().out
+    with store.session(tenant="copy") as s:
+        assert len(s.conversations.list("u1")) == 1

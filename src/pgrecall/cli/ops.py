@@ -11,8 +11,9 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel
 
@@ -84,8 +85,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from ..ops import import_tenant
 
-    src = sys.stdin if args.source == "-" else Path(args.source)
-    with _store(args) as store, row_bar("import", total=_export_rows(src)) as progress:
+    path = None if args.source == "-" else Path(args.source)
+    with ExitStack() as stack:
+        src: Path | TextIO = sys.stdin
+        if path is not None:  # a directory export, or a stream written by `export --out -`
+            src = stack.enter_context(path.open(encoding="utf-8")) if path.is_file() else path
+        store = stack.enter_context(_store(args))
+        progress = stack.enter_context(row_bar("import", total=_export_rows(src)))
         report = import_tenant(store, src, tenant=args.tenant, progress=progress)
     _print(report)
     return 0
