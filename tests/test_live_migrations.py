@@ -22,7 +22,7 @@ import pytest
 import pgrecall
 from pgrecall.cli import main
 from pgrecall.errors import ConfigurationError, MigrationError
-from pgrecall.migrate import LiveSafety, Report, migrate, status
+from pgrecall.migrate import LiveSafety, Report, migrate, rollback, status
 from pgrecall.migrate.live import _ms
 from pgrecall.settings import Settings
 
@@ -328,3 +328,11 @@ def test_store_migrate_uses_the_store_settings(
         with pytest.raises(MigrationError, match="gave up after 2 attempts"):
             store.migrate(sources=[LIVE])
     assert retries.count("0801_live_note") == 1
+
+
+@pytest.mark.parametrize("wait", [float("nan"), float("inf"), -1.0, "5"])
+def test_a_bad_advisory_lock_wait_is_refused(empty_db_url: str, wait: Any) -> None:
+    with pytest.raises(MigrationError, match="lock_timeout must be a number of seconds"):
+        migrate(empty_db_url, sources=[LIVE], lock_timeout=wait)
+    with pytest.raises(MigrationError, match="whole number >= 1"):
+        rollback(empty_db_url, sources=[LIVE], count=True)

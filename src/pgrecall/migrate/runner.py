@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -174,6 +175,13 @@ def _run(
 
 
 
+def _check_wait(lock_timeout: float) -> None:
+    if not isinstance(lock_timeout, (int, float)) or not math.isfinite(lock_timeout) or (
+        lock_timeout < 0
+    ):
+        raise MigrationError(f"lock_timeout must be a number of seconds >= 0, not {lock_timeout!r}")
+
+
 def _apply_plan(files: dict[str, _File], state: _DbState, dry_run: bool) -> Report:
     _verify(files, state)
     plan = sorted(m for m in files if m not in state.applied)
@@ -202,6 +210,7 @@ def migrate(
     and its retries on a lock timeout (:class:`~pgrecall.migrate.LiveSafety`; default:
     from the ``PGRECALL_MIGRATE_*`` settings). Raises :class:`~pgrecall.errors.MigrationError`.
     """
+    _check_wait(lock_timeout)
     dirs = _source_dirs(sources)
     _refuse_lint(dirs)
     files = _discover(dirs)
@@ -255,8 +264,9 @@ def rollback(
     Refuses a migration without a rollback file (irreversible), one changed since it was
     applied, or one missing on disk. Removes the ledger rows of what it rolled back.
     """
-    if count < 1:
-        raise MigrationError(f"rollback count must be at least 1, not {count}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise MigrationError(f"rollback count must be a whole number >= 1, not {count!r}")
+    _check_wait(lock_timeout)
     dirs = _source_dirs(sources)
     files = _discover(dirs)
     target = _target(url)
