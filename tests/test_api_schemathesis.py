@@ -23,7 +23,7 @@ import pgrecall
 from pgrecall.api import create_app
 from pgrecall.testing import clone_database, drop_database
 
-EXAMPLES = 50
+EXAMPLES = 30  # per operation, positive and negative mixed (~2-4 min on 2 busy cores)
 
 
 @pytest.fixture(scope="module")
