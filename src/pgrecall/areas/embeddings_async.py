@@ -37,6 +37,7 @@ from .validate import (
     check_key,
     check_limit,
     check_norm,
+    check_number,
     check_text,
     jsonb,
     opt_text,
@@ -196,11 +197,7 @@ def check_vectors(values: Sequence[VectorLike] | Any, dims: int, what: str) -> l
 
 def check_unit(value: float, what: str, *, maximum: float = 1.0) -> float:
     """A finite number in ``0..maximum`` (importance, weights)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationError(f"{what} must be a number")
-    if not (math.isfinite(value) and 0.0 <= value <= maximum):
-        raise ValidationError(f"{what} must be between 0 and {maximum}")
-    return float(value)
+    return check_number(value, what, minimum=0.0, maximum=maximum)
 
 
 def check_model_name(name: str) -> str:

@@ -15,11 +15,14 @@ from ..query.citus import bulk_insert, is_citus
 from ._base_async import AsyncArea
 from .validate import (
     as_uuid,
+    check_after,
     check_aware,
+    check_choice,
     check_count,
     check_key,
     check_limit,
     check_object,
+    check_seq,
     check_text,
     opt_key,
     opt_text,
@@ -58,8 +61,7 @@ def event_row(
     occurred_at: datetime | None = None,
 ) -> tuple[Any, ...]:
     """The one validation path of an event's fields (``log`` and ``log_many``)."""
-    if not isinstance(level, str) or level not in EVENT_LEVELS:
-        raise ValidationError(f"unknown level {level!r} (use one of {sorted(EVENT_LEVELS)})")
+    check_choice(level, EVENT_LEVELS, "level")
     return (
         check_aware(occurred_at, "occurred_at"),
         check_key(type, "type"),
@@ -175,8 +177,12 @@ class AsyncEvents(AsyncArea):
         after: Event | None = None,
     ) -> list[Event]:
         """Events in ``[since, until)``, newest first; ``after`` = last of the previous page."""
-        if levels is not None and (not levels or set(levels) - EVENT_LEVELS):
+        wanted = None if levels is None else [
+            check_choice(x, EVENT_LEVELS, "levels") for x in check_seq(levels, "levels")
+        ]
+        if wanted == []:
             raise ValidationError(f"levels must be some of {sorted(EVENT_LEVELS)}")
+        after = check_after(after, Event)
         return await self.db.many(
             self.q.list_events,
             Event,
@@ -185,7 +191,7 @@ class AsyncEvents(AsyncArea):
             until=check_aware(until, "until") or _FAR_FUTURE,
             type=opt_text(type, "type", 200),
             service=opt_text(service, "service", 200),
-            levels=None if levels is None else list(levels),
+            levels=wanted,
             before_at=after.occurred_at if after else None,
             before_id=after.id if after else None,
             limit=check_limit(limit),

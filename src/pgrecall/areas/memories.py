@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +15,19 @@ from ..query.named import Query
 from .embeddings import VectorArea, VectorLike, check_unit, check_vector, for_dimensions
 from .search import DEFAULT_EF_SEARCH, DEFAULT_MAX_SCAN_TUPLES
 from .users import check_user_id
-from .validate import MAX_INT, as_uuid, check_aware, check_limit, check_text, jsonb, opt_uuid
+from .validate import (
+    MAX_INT,
+    as_uuid,
+    check_after,
+    check_aware,
+    check_choice,
+    check_limit,
+    check_number,
+    check_seq,
+    check_text,
+    jsonb,
+    opt_uuid,
+)
 
 __all__ = ["DEFAULT_HALF_LIFE", "Memories"]
 
@@ -25,17 +36,17 @@ DEFAULT_HALF_LIFE = timedelta(days=7)
 
 
 def _kind(kind: str) -> str:
-    if kind not in MEMORY_KINDS:
-        raise ValidationError(f"unknown memory kind {kind!r} (use one of {sorted(MEMORY_KINDS)})")
+    check_choice(kind, MEMORY_KINDS, "kind")
     return kind
 
 
 def _kinds(kinds: Sequence[MemoryKind] | None) -> list[str] | None:
     if kinds is None:
         return None
-    if isinstance(kinds, str) or not kinds:
+    found = [check_choice(k, MEMORY_KINDS, "kinds") for k in check_seq(kinds, "kinds")]
+    if not found:
         raise ValidationError("kinds must be a non-empty sequence of memory kinds")
-    return [_kind(k) for k in kinds]
+    return found
 
 
 def _content(content: str) -> str:
@@ -284,8 +295,7 @@ class Memories(VectorArea):
 
         Run it periodically; returns how many memories decayed.
         """
-        if not (isinstance(factor, (int, float)) and math.isfinite(factor) and 0 <= factor <= 1):
-            raise ValidationError("factor must be between 0 and 1")
+        factor = check_number(factor, "factor", minimum=0.0, maximum=1.0)
         return self.db.execute(
             self.q.decay_memories,
             tenant_id=self.t,
@@ -317,6 +327,7 @@ class Memories(VectorArea):
         after: Memory | None = None,
     ) -> list[Memory]:
         """Memories newest first (expired ones included); ``after`` pages on."""
+        after = check_after(after, Memory)
         return self.db.many(
             self.q.list_memories,
             Memory,

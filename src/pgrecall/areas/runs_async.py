@@ -7,7 +7,6 @@ the database refuses anything else with :class:`ConflictError` (SQLSTATE PR409).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -24,20 +23,27 @@ from .users_async import check_user_id
 from .validate import (
     MAX_INT,
     as_uuid,
+    check_after,
     check_aware,
+    check_choice,
     check_count,
     check_json,
     check_key,
     check_limit,
+    check_number,
+    check_seq,
     check_text,
     jsonb,
     opt_key,
     opt_text,
+    show,
 )
 
 __all__ = ["AsyncRuns", "check_count", "check_seconds"]
 
 MAX_ERROR = 100_000
+MAX_SECONDS = 366 * 24 * 3600.0  # retry_delay, stale_after
+MAX_COST = Decimal(10**8)  # numeric(14, 6)
 # The status machine (as in query set_run_status and trigger runs_before_update).
 _MOVES = frozenset(
     {
@@ -53,22 +59,21 @@ _MOVES = frozenset(
 
 
 def check_seconds(value: float, what: str) -> float:
-    """A finite, non-negative number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationError(f"{what} must be a number of seconds")
-    if not math.isfinite(value) or value < 0:
-        raise ValidationError(f"{what} must be finite and >= 0, not {value}")
-    return float(value)
+    """A finite, non-negative number of seconds (at most a year)."""
+    return check_number(value, what, minimum=0.0, maximum=MAX_SECONDS)
 
 
 def _cost(value: Decimal | float | None) -> Decimal | None:
+    """numeric(14, 6): finite, >= 0 and below 10**8."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
         raise ValidationError("cost must be a number")
+    if isinstance(value, int) and value.bit_length() > 64:
+        raise ValidationError("cost is too large (numeric(14, 6): below 10**8)")
     cost = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    if not cost.is_finite() or cost < 0:
-        raise ValidationError(f"cost must be finite and >= 0, not {value}")
+    if not cost.is_finite() or not 0 <= cost < MAX_COST:
+        raise ValidationError(f"cost must be finite, >= 0 and below {MAX_COST}, not {show(value)}")
     return cost
 
 
@@ -82,6 +87,13 @@ def _kind(kind: str) -> str:
 
 def _worker(worker_id: str | None) -> str | None:
     return opt_key(worker_id, "worker_id")
+
+
+def _statuses(statuses: Sequence[str]) -> list[str]:
+    found = [check_choice(x, RUN_STATUSES, "statuses") for x in check_seq(statuses, "statuses")]
+    if not found:
+        raise ValidationError("statuses must name at least one status")
+    return found
 
 
 class AsyncRuns(AsyncArea):
@@ -105,7 +117,7 @@ class AsyncRuns(AsyncArea):
         request_id = opt_key(request_id, "request_id")
         if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > MAX_INT:
             raise ValidationError("priority must be a 32-bit integer")
-        if check_count(max_attempts, "max_attempts") == 0:
+        if not check_count(max_attempts, "max_attempts"):
             raise ValidationError("max_attempts must be at least 1")
         run = await self.db.one(
             self.q.create_run,
@@ -321,16 +333,13 @@ class AsyncRuns(AsyncArea):
         after: Run | None = None,
     ) -> list[Run]:
         """Runs newest first; pass the last run of a page as ``after`` for the next."""
-        if statuses is not None:
-            bad = set(statuses) - RUN_STATUSES
-            if bad or not statuses:
-                raise ValidationError(f"unknown status(es): {sorted(bad)}" if bad else "no status")
+        after = check_after(after, Run)
         return await self.db.many(
             self.q.list_runs,
             Run,
             tenant_id=self.t,
             kind=None if kind is None else _kind(kind),
-            statuses=None if statuses is None else list(statuses),
+            statuses=None if statuses is None else _statuses(statuses),
             conversation_id=None
             if conversation_id is None
             else as_uuid(conversation_id, "conversation_id"),

@@ -8,13 +8,17 @@ accepted, so a call site reads ``tenant_id=self.t, title=check_text(title, "titl
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
 from ..errors import TenantMissingError, ValidationError
+
+T = TypeVar("T")
 
 __all__ = [
     "MAX_INT",
@@ -24,20 +28,84 @@ __all__ = [
     "NORM_SQ_MAX",
     "NORM_SQ_MIN",
     "as_uuid",
+    "check_after",
     "check_aware",
+    "check_choice",
     "check_count",
     "check_json",
     "check_key",
     "check_limit",
     "check_norm",
+    "check_number",
     "check_object",
+    "check_seq",
     "check_tenant",
     "check_text",
     "jsonb",
     "opt_key",
     "opt_text",
     "opt_uuid",
+    "show",
 ]
+
+
+def show(value: object, limit: int = 60) -> str:
+    """``repr`` for an error message: short, and safe for any value (the repr of an int
+    of more than 4300 digits raises)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<an integer of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_number(
+    value: float, what: str, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """A finite number (not a bool) within the bounds given, as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{what} must be a number, not {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValidationError(f"{what} is too large: {show(value)}") from None
+    if (
+        not math.isfinite(number)
+        or (minimum is not None and number < minimum)
+        or (maximum is not None and number > maximum)
+    ):
+        low = "" if minimum is None else f" >= {minimum}"
+        high = "" if maximum is None else f" <= {maximum}"
+        raise ValidationError(f"{what} must be a finite number{low}{high}, not {show(value)}")
+    return number
+
+
+def check_seq(value: Any, what: str) -> list[Any]:
+    """A list, tuple or set of items (not text, bytes or a dict), as a list."""
+    if isinstance(value, (str, bytes, bytearray, dict)) or not isinstance(
+        value, (Sequence, AbstractSet)
+    ):
+        raise ValidationError(f"{what} must be a list, not {type(value).__name__}")
+    return list(value)
+
+
+def check_choice(value: Any, allowed: AbstractSet[str], what: str) -> str:
+    """One of ``allowed`` (text)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(f"{what} must be one of {sorted(allowed)}, not {show(value)}")
+    return value
+
+
+def check_after(value: T | None, cls: type[T], what: str = "after") -> T | None:
+    """A keyset-paging cursor: ``None`` or the last row (``cls``) of the previous page."""
+    if value is not None and not isinstance(value, cls):
+        raise ValidationError(
+            f"{what} must be a {cls.__name__} (the last row of the previous page), "
+            f"not {type(value).__name__}"
+        )
+    return value
 
 
 def check_text(value: str, what: str, *, max_len: int | None = None) -> str:
@@ -115,10 +183,12 @@ def check_object(value: dict[str, Any] | None, what: str) -> dict[str, Any]:
 def as_uuid(value: UUID | str, what: str = "id") -> UUID:
     if isinstance(value, UUID):
         return value
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a UUID, not {type(value).__name__}")
     try:
-        return UUID(str(value))
+        return UUID(value)
     except ValueError:
-        raise ValidationError(f"{what} is not a UUID: {value!r}") from None
+        raise ValidationError(f"{what} is not a UUID: {value[:100]!r}") from None
 
 
 MAX_INT = 2**31 - 1  # PostgreSQL integer
