@@ -79,6 +79,7 @@ def vector_settings(
         (set_local("hnsw.iterative_scan", "relaxed_order"), None),
         (set_local("hnsw.ef_search", str(int(params["ef_search"]))), None),
         (set_local("hnsw.max_scan_tuples", str(int(params["max_scan_tuples"]))), None),
+        (set_local("plan_cache_mode", "force_custom_plan"), None),
     ]
 
 
