@@ -62,7 +62,7 @@ def _baseline(s: pgrecall.Session) -> dict[str, Any]:
 
 
 def _methods(s: pgrecall.Session) -> list[tuple[str, Callable[..., Any], inspect.Signature]]:
-    found = []
+    found: list[tuple[str, Callable[..., Any], inspect.Signature]] = []
     for area_name, area in vars(s).items():
         if not isinstance(area, Area):
             continue
@@ -137,3 +137,4 @@ def test_hostile_values_give_only_pgrecall_errors(store: pgrecall.Store) -> None
     for leak in sorted({leak.split("=")[0] + " " + leak.split("): ")[-1][:70] for leak in leaks}):
         print("  leak:", leak)
     assert leaks == []
+    assert after_sql == {}  # every refusal before any SQL is sent

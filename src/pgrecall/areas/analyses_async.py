@@ -11,7 +11,15 @@ from psycopg.types.json import Jsonb
 from ..errors import ValidationError
 from ..models.knowledge import Analysis
 from ._base_async import AsyncArea
-from .validate import as_uuid, check_json, check_limit, check_text, opt_text
+from .validate import (
+    MAX_INT,
+    as_uuid,
+    check_json,
+    check_limit,
+    check_seq,
+    check_text,
+    opt_text,
+)
 
 __all__ = ["AsyncAnalyses"]
 
@@ -69,8 +77,8 @@ class AsyncAnalyses(AsyncArea):
 
     async def version(self, document_id: UUID | str, version: int) -> Analysis:
         """One version; :class:`NotFoundError` when it does not exist."""
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ValidationError("version must be a positive integer")
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_INT:
+            raise ValidationError(f"version must be an integer between 1 and {MAX_INT}")
         return await self.db.get(
             self.q.get_analysis_version,
             Analysis,
@@ -86,7 +94,7 @@ class AsyncAnalyses(AsyncArea):
 
     async def latest_many(self, document_ids: Sequence[UUID | str]) -> dict[UUID, Analysis]:
         """The newest analysis of each document, in one query (absent: no analysis)."""
-        ids = [as_uuid(d, "document_id") for d in document_ids]
+        ids = [as_uuid(d, "document_id") for d in check_seq(document_ids, "document_ids")]
         rows = await self.db.many(
             self.q.latest_analyses, Analysis, tenant_id=self.t, document_ids=ids
         )

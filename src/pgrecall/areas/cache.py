@@ -16,7 +16,11 @@ from psycopg.types.json import Jsonb
 from ..errors import ValidationError
 from ..models.ops import CacheEntry, CacheStats
 from ._base import Area
-from .validate import check_json, check_text
+from .validate import (
+    check_json,
+    check_text,
+    show,
+)
 
 __all__ = ["MAX_KEY", "MAX_TTL", "Cache", "like_prefix"]
 
@@ -44,7 +48,9 @@ def _ttl(ttl: float | timedelta | None) -> float | None:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise ValidationError("ttl must be seconds (a number) or a timedelta")
     if not 0 < seconds <= MAX_TTL:
-        raise ValidationError(f"ttl must be > 0 and at most {MAX_TTL:.0f} seconds, not {seconds}")
+        raise ValidationError(
+            f"ttl must be > 0 and at most {MAX_TTL:.0f} seconds, not {show(seconds)}"
+        )
     return float(seconds)
 
 

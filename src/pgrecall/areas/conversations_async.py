@@ -10,7 +10,15 @@ from ..errors import ConflictError, ValidationError
 from ..models.core import STATUSES, Conversation, ConversationStatus
 from ._base_async import AsyncArea
 from .users_async import check_user_id
-from .validate import as_uuid, check_limit, check_text, jsonb
+from .validate import (
+    as_uuid,
+    check_after,
+    check_choice,
+    check_limit,
+    check_seq,
+    check_text,
+    jsonb,
+)
 
 __all__ = ["AsyncConversations"]
 
@@ -71,15 +79,16 @@ class AsyncConversations(AsyncArea):
 
         Pass the last conversation of a page as ``after`` for the next page.
         """
-        bad = set(statuses) - STATUSES
-        if bad or not statuses:
-            raise ValidationError(f"unknown status(es): {sorted(bad)}" if bad else "no status")
+        wanted = [check_choice(x, STATUSES, "statuses") for x in check_seq(statuses, "statuses")]
+        if not wanted:
+            raise ValidationError("no status")
+        after = check_after(after, Conversation)
         return await self.db.many(
             self.q.list_conversations,
             Conversation,
             tenant_id=self.t,
             user_id=check_user_id(user_id),
-            statuses=list(statuses),
+            statuses=wanted,
             before_activity=after.activity_at if after else None,
             before_id=after.id if after else None,
             limit=check_limit(limit),

@@ -11,7 +11,7 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models.knowledge import Document
 from ._base import Area
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text, opt_uuid
+from .validate import as_uuid, check_after, check_limit, check_text, jsonb, opt_text, opt_uuid
 
 __all__ = ["Documents", "check_sha256"]
 
@@ -60,6 +60,8 @@ class Documents(Area):
         """
         if not isinstance(filename, str) or not filename:
             raise ValidationError("filename must be non-empty text")
+        if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValidationError(f"data must be bytes, not {type(data).__name__}")
         if data is not None:
             digest = hashlib.sha256(data).hexdigest()
             if sha256 is not None and check_sha256(sha256) != digest:
@@ -117,6 +119,7 @@ class Documents(Area):
 
         Pass the last document of a page as ``after`` for the next page.
         """
+        after = check_after(after, Document)
         return self.db.many(
             self.q.list_documents,
             Document,

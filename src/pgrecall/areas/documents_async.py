@@ -10,7 +10,7 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models.knowledge import Document
 from ._base_async import AsyncArea
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text, opt_uuid
+from .validate import as_uuid, check_after, check_limit, check_text, jsonb, opt_text, opt_uuid
 
 __all__ = ["AsyncDocuments", "check_sha256"]
 
@@ -59,6 +59,8 @@ class AsyncDocuments(AsyncArea):
         """
         if not isinstance(filename, str) or not filename:
             raise ValidationError("filename must be non-empty text")
+        if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValidationError(f"data must be bytes, not {type(data).__name__}")
         if data is not None:
             digest = hashlib.sha256(data).hexdigest()
             if sha256 is not None and check_sha256(sha256) != digest:
@@ -116,6 +118,7 @@ class AsyncDocuments(AsyncArea):
 
         Pass the last document of a page as ``after`` for the next page.
         """
+        after = check_after(after, Document)
         return await self.db.many(
             self.q.list_documents,
             Document,

@@ -12,7 +12,16 @@ from ..errors import ValidationError
 from ..models.ops import DomainSet
 from ._base import Area
 from .personas import check_name, opt_json
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
+from .validate import (
+    as_uuid,
+    check_bool,
+    check_limit,
+    check_seq,
+    check_text,
+    jsonb,
+    opt_bool,
+    opt_text,
+)
 
 __all__ = ["MAX_DOMAINS", "DomainSets", "normalize_domain"]
 
@@ -41,7 +50,7 @@ def _domains(domains: Iterable[str] | None) -> list[str] | None:
         return None
     if isinstance(domains, str):
         raise ValidationError("domains must be a list of domain names, not one string")
-    found = list(dict.fromkeys(normalize_domain(d) for d in domains))
+    found = list(dict.fromkeys(normalize_domain(d) for d in check_seq(domains, "domains")))
     if len(found) > MAX_DOMAINS:
         raise ValidationError(f"a domain set holds at most {MAX_DOMAINS} domains")
     return found
@@ -64,9 +73,9 @@ class DomainSets(Area):
             tenant_id=self.t,
             name=check_name(name),
             description=check_text(description, "description", max_len=10_000),
-            domains=_domains(domains),
+            domains=_domains(check_seq(domains, "domains")),
             metadata=jsonb(metadata, "metadata"),
-            active=bool(active),
+            active=check_bool(active, "active"),
         )
         assert found is not None  # INSERT ... RETURNING always returns the row
         return found
@@ -113,7 +122,7 @@ class DomainSets(Area):
             add=_domains(add),
             remove=_domains(remove),
             metadata=opt_json(metadata, "metadata"),
-            active=active,
+            active=opt_bool(active, "active"),
         )
 
     def delete(self, id: UUID | str) -> bool:

@@ -38,6 +38,7 @@ from .validate import (
     check_limit,
     check_norm,
     check_number,
+    check_seq,
     check_text,
     jsonb,
     opt_text,
@@ -491,9 +492,11 @@ class AsyncEmbeddings(AsyncVectorArea):
                 raise
             dims, vectors = fresh, check_vectors(embeddings, fresh, "embeddings")
         texts = [_content(c, f"contents[{i}]") for i, c in enumerate(contents)]
-        indexes = list(range(n)) if chunk_indexes is None else list(chunk_indexes)
+        indexes = (
+            list(range(n)) if chunk_indexes is None else check_seq(chunk_indexes, "chunk_indexes")
+        )
         chunk_ids = [uuid7() for _ in range(n)] if ids is None else _ids(ids)
-        metas = [None] * n if sources is None else list(sources)
+        metas = [None] * n if sources is None else check_seq(sources, "sources")
         lengths: dict[str, Sized] = {"embeddings": vectors, "chunk_indexes": indexes}
         for name, seq in {**lengths, "ids": chunk_ids, "sources": metas}.items():
             if len(seq) != n:

@@ -152,12 +152,16 @@ class AsyncEvents(AsyncArea):
     async def create_partitions(self, *, days: int = 8, from_day: date | None = None) -> list[str]:
         """Create the missing daily partitions ``[from_day, from_day + days)`` (default:
         from yesterday, UTC); returns the names created."""
+        if from_day is not None and (
+            not isinstance(from_day, date) or isinstance(from_day, datetime)
+        ):
+            raise ValidationError(f"from_day must be a date, not {type(from_day).__name__}")
         start = from_day or (datetime.now(UTC).date() - timedelta(days=1))
         rows = await self.db.many(
             self.q.create_event_partitions,
             PartitionName,
             from_day=start,
-            days=check_count(days, "days"),
+            days=0 if days == 0 and days is not False else check_limit(days, 3660, "days"),
         )
         return [r.name for r in rows]
 

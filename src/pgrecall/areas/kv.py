@@ -14,7 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from ..errors import ValidationError
 from ..models.kv import KVEntry, KVKey
 from ._base import Area
-from .validate import check_limit, check_text
+from .validate import (
+    check_limit,
+    check_seq,
+    check_text,
+)
 
 __all__ = ["KV", "MAX_KEYS", "MAX_KEY_BYTES", "MAX_VALUE", "prefix_range"]
 
@@ -43,7 +47,7 @@ def _key(key: str, what: str = "key") -> str:
 def _keys(keys: Iterable[str]) -> list[str]:
     if isinstance(keys, str):
         raise ValidationError("keys must be a list of keys, not one string")
-    checked = [_key(k, "keys[]") for k in keys]
+    checked = [_key(k, "keys[]") for k in check_seq(keys, "keys")]
     if len(checked) > MAX_KEYS:
         raise ValidationError(f"at most {MAX_KEYS} keys per call")
     return checked
@@ -98,7 +102,7 @@ class KV(Area):
     ) -> None:
         """Set every ``(key, value)``; a key given twice takes its last value."""
         values: dict[str, bytes] = {}
-        for pair in items:
+        for pair in check_seq(items, "items"):
             if not isinstance(pair, tuple) or len(pair) != 2:
                 raise ValidationError("items must be (key, value) pairs")
             key = _key(pair[0])

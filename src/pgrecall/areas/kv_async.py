@@ -13,7 +13,11 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from ..errors import ValidationError
 from ..models.kv import KVEntry, KVKey
 from ._base_async import AsyncArea
-from .validate import check_limit, check_text
+from .validate import (
+    check_limit,
+    check_seq,
+    check_text,
+)
 
 __all__ = ["MAX_KEYS", "MAX_KEY_BYTES", "MAX_VALUE", "AsyncKV", "prefix_range"]
 
@@ -42,7 +46,7 @@ def _key(key: str, what: str = "key") -> str:
 def _keys(keys: Iterable[str]) -> list[str]:
     if isinstance(keys, str):
         raise ValidationError("keys must be a list of keys, not one string")
-    checked = [_key(k, "keys[]") for k in keys]
+    checked = [_key(k, "keys[]") for k in check_seq(keys, "keys")]
     if len(checked) > MAX_KEYS:
         raise ValidationError(f"at most {MAX_KEYS} keys per call")
     return checked
@@ -97,7 +101,7 @@ class AsyncKV(AsyncArea):
     ) -> None:
         """Set every ``(key, value)``; a key given twice takes its last value."""
         values: dict[str, bytes] = {}
-        for pair in items:
+        for pair in check_seq(items, "items"):
             if not isinstance(pair, tuple) or len(pair) != 2:
                 raise ValidationError("items must be (key, value) pairs")
             key = _key(pair[0])

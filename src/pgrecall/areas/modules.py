@@ -10,9 +10,23 @@ from ..errors import ValidationError
 from ..models.ops import ExecutionContext, Module
 from ._base import Area
 from .personas import MAX_TEMPLATE, check_context, check_name, opt_json
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
+from .validate import (
+    as_uuid,
+    check_bool,
+    check_limit,
+    check_text,
+    jsonb,
+    opt_bool,
+    opt_text,
+)
 
 __all__ = ["Modules"]
+
+
+def _given(value: int | None, what: str) -> int:
+    if value is None:
+        raise ValidationError(f"{what} must be an integer, not None")
+    return value
 
 
 def _priority(value: int | None) -> int | None:
@@ -51,9 +65,9 @@ class Modules(Area):
             trigger_pattern=opt_text(trigger_pattern, "trigger_pattern", 10_000),
             script=opt_text(script, "script", MAX_TEMPLATE),
             execution_context=check_context(execution_context) or "immediate",
-            requires_ai_inference=bool(requires_ai_inference),
-            stage_priority=_priority(stage_priority),
-            active=bool(active),
+            requires_ai_inference=check_bool(requires_ai_inference, "requires_ai_inference"),
+            stage_priority=_priority(_given(stage_priority, "stage_priority")),
+            active=check_bool(active, "active"),
             metadata=jsonb(metadata, "metadata"),
         )
         assert module is not None  # INSERT ... RETURNING always returns the row
@@ -99,9 +113,9 @@ class Modules(Area):
             trigger_pattern=opt_text(trigger_pattern, "trigger_pattern", 10_000),
             script=opt_text(script, "script", MAX_TEMPLATE),
             execution_context=check_context(execution_context),
-            requires_ai_inference=requires_ai_inference,
+            requires_ai_inference=opt_bool(requires_ai_inference, "requires_ai_inference"),
             stage_priority=_priority(stage_priority),
-            active=active,
+            active=opt_bool(active, "active"),
             metadata=opt_json(metadata, "metadata"),
         )
 

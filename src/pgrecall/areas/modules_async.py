@@ -9,9 +9,23 @@ from ..errors import ValidationError
 from ..models.ops import ExecutionContext, Module
 from ._base_async import AsyncArea
 from .personas_async import MAX_TEMPLATE, check_context, check_name, opt_json
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
+from .validate import (
+    as_uuid,
+    check_bool,
+    check_limit,
+    check_text,
+    jsonb,
+    opt_bool,
+    opt_text,
+)
 
 __all__ = ["AsyncModules"]
+
+
+def _given(value: int | None, what: str) -> int:
+    if value is None:
+        raise ValidationError(f"{what} must be an integer, not None")
+    return value
 
 
 def _priority(value: int | None) -> int | None:
@@ -50,9 +64,9 @@ class AsyncModules(AsyncArea):
             trigger_pattern=opt_text(trigger_pattern, "trigger_pattern", 10_000),
             script=opt_text(script, "script", MAX_TEMPLATE),
             execution_context=check_context(execution_context) or "immediate",
-            requires_ai_inference=bool(requires_ai_inference),
-            stage_priority=_priority(stage_priority),
-            active=bool(active),
+            requires_ai_inference=check_bool(requires_ai_inference, "requires_ai_inference"),
+            stage_priority=_priority(_given(stage_priority, "stage_priority")),
+            active=check_bool(active, "active"),
             metadata=jsonb(metadata, "metadata"),
         )
         assert module is not None  # INSERT ... RETURNING always returns the row
@@ -98,9 +112,9 @@ class AsyncModules(AsyncArea):
             trigger_pattern=opt_text(trigger_pattern, "trigger_pattern", 10_000),
             script=opt_text(script, "script", MAX_TEMPLATE),
             execution_context=check_context(execution_context),
-            requires_ai_inference=requires_ai_inference,
+            requires_ai_inference=opt_bool(requires_ai_inference, "requires_ai_inference"),
             stage_priority=_priority(stage_priority),
-            active=active,
+            active=opt_bool(active, "active"),
             metadata=opt_json(metadata, "metadata"),
         )
 

@@ -9,7 +9,16 @@ from uuid import UUID
 from ..errors import ValidationError
 from ..models.ops import EXECUTION_CONTEXTS, ExecutionContext, Persona, PersonaModule
 from ._base import Area
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_text
+from .validate import (
+    as_uuid,
+    check_bool,
+    check_choice,
+    check_limit,
+    check_text,
+    jsonb,
+    opt_bool,
+    opt_text,
+)
 
 __all__ = ["MAX_TEMPLATE", "Personas", "check_context", "check_name", "opt_json"]
 
@@ -23,10 +32,8 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def check_context(context: str | None) -> str | None:
-    if context is not None and context not in EXECUTION_CONTEXTS:
-        raise ValidationError(
-            f"unknown execution_context {context!r} (use one of {sorted(EXECUTION_CONTEXTS)})"
-        )
+    if context is not None:
+        check_choice(context, EXECUTION_CONTEXTS, "execution_context")
     return context
 
 
@@ -60,7 +67,7 @@ class Personas(Area):
             loop_frequency=opt_text(loop_frequency, "loop_frequency", 200),
             first_message=opt_text(first_message, "first_message", MAX_TEMPLATE),
             image_path=opt_text(image_path, "image_path", 2000),
-            active=bool(active),
+            active=check_bool(active, "active"),
             metadata=jsonb(metadata, "metadata"),
         )
         assert persona is not None  # INSERT ... RETURNING always returns the row
@@ -101,7 +108,7 @@ class Personas(Area):
             loop_frequency=opt_text(loop_frequency, "loop_frequency", 200),
             first_message=opt_text(first_message, "first_message", MAX_TEMPLATE),
             image_path=opt_text(image_path, "image_path", 2000),
-            active=active,
+            active=opt_bool(active, "active"),
             metadata=opt_json(metadata, "metadata"),
         )
 

@@ -29,7 +29,16 @@ from .embeddings_async import (
     check_unit,
     for_dimensions,
 )
-from .validate import as_uuid, check_limit, check_text, jsonb, opt_uuid
+from .validate import (
+    as_uuid,
+    check_choice,
+    check_json,
+    check_limit,
+    check_seq,
+    check_text,
+    jsonb,
+    opt_uuid,
+)
 
 __all__ = [
     "DEFAULT_EF_SEARCH",
@@ -49,9 +58,7 @@ MAX_QUERY = 10_000
 
 def check_config(config: str) -> str:
     """A text search configuration from the allow-list."""
-    if config not in TEXT_CONFIGS:
-        raise ValidationError(f"text search config must be one of {sorted(TEXT_CONFIGS)}")
-    return config
+    return check_choice(config, TEXT_CONFIGS, "text search config")
 
 
 # A run of negations: dashes with nothing between them that could start a word (ASCII
@@ -86,7 +93,11 @@ def _filters(
     source: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The filters every chunk search takes (``None`` = no filter)."""
-    ids = None if document_ids is None else [as_uuid(d, "document_ids") for d in document_ids]
+    ids = (
+        None
+        if document_ids is None
+        else [as_uuid(d, "document_ids") for d in check_seq(document_ids, "document_ids")]
+    )
     meta = None if document_metadata is None else jsonb(document_metadata, "document_metadata")
     return dict(
         document_ids=ids,
@@ -107,6 +118,8 @@ class _Filters:
     of the chunk's document), checked before anything is sent."""
 
     def __init__(self, filter: Filter | None, document_filter: Filter | None) -> None:
+        check_json(filter, "filter")  # what JSON cannot hold, before the compiler sees it
+        check_json(document_filter, "document_filter")
         self.chunk = None
         if filter is not None:
             self.chunk = compile_filter(filter, sql.SQL("e.source"), prefix="filter_")
@@ -150,6 +163,7 @@ class AsyncSearch(AsyncVectorArea):
         """
         predicate = None
         if filter is not None:
+            check_json(filter, "filter")
             predicate = compile_filter(filter, sql.SQL("d.metadata"), prefix="filter_")
         return await self.db.many(
             splice(self.q.search_text, filter=predicate),

@@ -8,7 +8,7 @@ accepted, so a call site reads ``tenant_id=self.t, title=check_text(title, "titl
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ __all__ = [
     "as_uuid",
     "check_after",
     "check_aware",
+    "check_bool",
     "check_choice",
     "check_count",
     "check_json",
@@ -42,6 +43,7 @@ __all__ = [
     "check_tenant",
     "check_text",
     "jsonb",
+    "opt_bool",
     "opt_key",
     "opt_text",
     "opt_uuid",
@@ -83,12 +85,21 @@ def check_number(
 
 
 def check_seq(value: Any, what: str) -> list[Any]:
-    """A list, tuple or set of items (not text, bytes or a dict), as a list."""
-    if isinstance(value, (str, bytes, bytearray, dict)) or not isinstance(
-        value, (Sequence, AbstractSet)
-    ):
+    """A list, tuple, set or other iterable of items (not text, bytes or a dict), as a list."""
+    if isinstance(value, (str, bytes, bytearray, dict)) or not isinstance(value, Iterable):
         raise ValidationError(f"{what} must be a list, not {type(value).__name__}")
     return list(value)
+
+
+def check_bool(value: Any, what: str) -> bool:
+    """``True`` or ``False`` (not a truthy string or number)."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, not {show(value)}")
+    return value
+
+
+def opt_bool(value: Any, what: str) -> bool | None:
+    return None if value is None else check_bool(value, what)
 
 
 def check_choice(value: Any, allowed: AbstractSet[str], what: str) -> str:
