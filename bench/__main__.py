@@ -23,6 +23,7 @@ from . import (
     ops,
     query_overhead,
     replicas,
+    scale,
     vectors,
 )
 from ._db import bench_database
@@ -49,6 +50,8 @@ SUITES: dict[str, Suite] = {
     "langchain": lambda url, quick, peers, rows: langchain_peers.run(
         url, quick=quick, peers=peers, rows=rows
     ),
+    # a million vectors (issue 14.6): `python -m bench --scale [--rows N]` (--only scale)
+    "scale": lambda url, quick, peers, rows: scale.run(url, quick=quick, rows=rows),
 }
 DEFAULT = ["query", "chat", "chat-peers", "vectors"]
 
@@ -61,9 +64,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="peers to compare with (default: every installed one)")
     parser.add_argument("--rows", type=int, help="chunks for the vectors suite "
                         "(default 100,000; --quick 2,000)")
+    parser.add_argument("--scale", action="store_true",
+                        help="the scale run alone (1,000,000 × 384 unless --rows; written "
+                        "as bench/results/scale unless --name)")
     parser.add_argument("--name", default="latest",
                         help="results file stem in bench/results (default latest)")
     args = parser.parse_args(argv)
+    if args.scale:
+        args.only = [*(args.only or []), "scale"]
+        args.name = "scale" if args.name == "latest" else args.name
     wanted = args.peers or [p for p in ALL if p != PGRECALL]
     missing = [p for p in wanted if not available(p)]
     if missing:
