@@ -27,7 +27,7 @@ from psycopg import sql
 
 from ..settings import yoyo_url
 
-__all__ = ["CITUS_URL_ENV", "citus_url", "empty_all", "prepare"]
+__all__ = ["CITUS_URL_ENV", "citus_url", "empty_all", "fingerprint", "prepare"]
 
 CITUS_URL_ENV = "PGRECALL_TEST_CITUS_URL"
 _LEDGER_TABLES = ("_yoyo_log", "_yoyo_migration", "_yoyo_version", "yoyo_lock", "migration_ledger")
@@ -76,3 +76,29 @@ def empty_all(url: str) -> None:
             conn.execute("SET LOCAL session_replication_role = replica")
             for (name,) in rows:
                 conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier("pgrecall", name)))
+
+
+_FINGERPRINT = """
+SELECT md5(concat_ws('|',
+    (SELECT string_agg(migration_id, ',' ORDER BY migration_id) FROM _yoyo_migration),
+    (SELECT string_agg(p.oid::regprocedure::text || coalesce(p.proconfig::text, ''), ','
+                       ORDER BY 1)
+     FROM pg_proc AS p WHERE p.pronamespace = 'pgrecall'::regnamespace),
+    (SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class AS c
+     WHERE c.relnamespace = 'pgrecall'::regnamespace AND c.relkind IN ('r', 'p'))))
+"""
+
+
+def fingerprint(url: str) -> str | None:
+    """The schema's migrations, functions and tables in one hash (``None``: no schema).
+
+    A test that rolls a migration back or applies its own changes the shared database
+    for every test after it; the plugin compares this after each test and prepares the
+    database again when it moved.
+    """
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(_FINGERPRINT).fetchone()
+    except psycopg.Error:
+        return None
+    return None if row is None else str(row[0])

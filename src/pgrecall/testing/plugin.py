@@ -26,6 +26,7 @@ from . import (
 )
 
 TEMPLATE = "pgrecall_template"
+_CITUS_SCHEMA: list[str | None] = []  # the Citus database's schema fingerprint
 APP_LOGIN, APP_PASSWORD = "pgrecall_tester", "tester"
 
 
@@ -54,6 +55,7 @@ def template_db(pg_url: str) -> Iterator[str]:
     """A database with every migration applied; cloned for each test."""
     if (url := citus.citus_url()) is not None:  # no clones on Citus: one distributed db
         citus.prepare(url)
+        _CITUS_SCHEMA.append(citus.fingerprint(url))
         yield _dbname(url)
         return
     drop_database(pg_url, TEMPLATE)
@@ -75,6 +77,9 @@ def db_url(pg_url: str, template_db: str) -> Iterator[str]:
     if (url := citus.citus_url()) is not None:  # Citus: the one database, emptied
         citus.empty_all(url)
         yield url
+        if citus.fingerprint(url) != _CITUS_SCHEMA[-1]:  # the test changed the schema
+            citus.prepare(url)
+            _CITUS_SCHEMA.append(citus.fingerprint(url))
         return
     url = clone_database(pg_url, template_db)
     yield url
