@@ -9,16 +9,12 @@ for 384 dimensions at the HNSW index of the model's dimension.
 from __future__ import annotations
 
 import dataclasses
-import math
-import operator
 import os
 import re
 import threading
 import time
-from array import array
-from collections import Counter
 from collections.abc import Mapping, Sequence, Sized
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
@@ -32,18 +28,24 @@ from ..query.db import model_row
 from ..query.named import Query, QueryError
 from ._base import Area
 from .validate import (
-    NORM_SQ_MAX,
-    NORM_SQ_MIN,
     as_uuid,
-    check_key,
     check_limit,
-    check_norm,
-    check_number,
     check_seq,
-    check_text,
     jsonb,
     opt_text,
     opt_uuid,
+)
+from .vectors import (
+    MAX_DIMENSIONS,
+    VectorLike,
+    check_chunk_ids,
+    check_chunk_index,
+    check_content,
+    check_dimensions,
+    check_model_name,
+    check_owners,
+    check_vector,
+    check_vectors,
 )
 
 if TYPE_CHECKING:
@@ -62,21 +64,11 @@ __all__ = [
     "uuid7",
 ]
 
-VectorLike: TypeAlias = "Sequence[float] | npt.NDArray[np.floating[Any]] | Vector"
-
-MAX_DIMENSIONS = 16_000  # pgvector's limit for the vector type
 HALFVEC_MIN, HALFVEC_MAX = 2_001, 4_000  # searched as halfvec: HNSW indexes these sizes
-MAX_CHUNK = 1_000_000  # characters of chunk content
 _SUBSTITUTED = re.compile(rb"\bvector\((\d+)\)|\bdimensions = (\d+)\b")
 _specialized: dict[tuple[bytes, int], Query] = {}
 _uuid_lock = threading.Lock()
 _last_uuid = 0
-
-
-def check_dimensions(dims: int) -> int:
-    if isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= MAX_DIMENSIONS:
-        raise ValidationError(f"dimensions must be an integer between 1 and {MAX_DIMENSIONS}")
-    return dims
 
 
 def for_dimensions(query: Query, dims: int) -> Query:
@@ -124,86 +116,6 @@ def uuid7() -> UUID:
         payload = _last_uuid = max(payload, _last_uuid + 1)
     high, low = payload >> 62, payload & (2**62 - 1)  # ms + rand_a (60 bits), rand_b (62)
     return UUID(int=(high >> 12) << 80 | 0x7 << 76 | (high & 0xFFF) << 64 | 0x2 << 62 | low)
-
-
-def _is_ndarray(value: object) -> bool:
-    return type(value).__module__ == "numpy" and hasattr(value, "ndim")
-
-
-def _check_floats(values: array[float], dims: int, what: str) -> None:
-    if len(values) != dims:
-        raise ValidationError(f"{what} has {len(values)} dimensions, the model declares {dims}")
-    # The float32 values summed as doubles cannot overflow: a non-finite sum means a
-    # NaN or an infinity (also from a value too large for float32).
-    if not math.isfinite(sum(values)):
-        raise ValidationError(f"{what} contains NaN or infinity (or a value beyond float32)")
-    check_norm(sum(map(operator.mul, values, values)), what)  # zero, under- or overflow
-
-
-def check_vector(value: VectorLike, dims: int, what: str = "embedding") -> Vector:
-    """A float32 vector of exactly ``dims`` finite values, not all zero."""
-    if isinstance(value, Vector):
-        values = array("f", value.to_list())
-    elif _is_ndarray(value):
-        ndim = getattr(value, "ndim", 0)
-        if ndim != 1:
-            raise ValidationError(f"{what} must be a 1-D array (one vector), not {ndim}-D")
-        return _check_array(value, dims, what)[0]
-    elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise ValidationError(f"{what} must be a sequence of floats, not {type(value).__name__}")
-    else:
-        try:
-            values = array("f", value)
-        except (TypeError, OverflowError):
-            raise ValidationError(f"{what} must contain only numbers") from None
-    _check_floats(values, dims, what)
-    return Vector(values.tolist())
-
-
-def _check_array(value: Any, dims: int, what: str) -> list[Vector]:
-    """A numpy array (1-D: one vector, 2-D: one per row), checked in bulk."""
-    import numpy as np
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        try:
-            arr = np.asarray(value, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{what} must contain only numbers") from None
-    rows = arr.reshape(1, -1) if arr.ndim == 1 else arr
-    if rows.ndim != 2:
-        raise ValidationError(f"{what} must be a 1-D or 2-D array, not {arr.ndim}-D")
-    if rows.shape[1] != dims:
-        raise ValidationError(f"{what} has {rows.shape[1]} dimensions, the model declares {dims}")
-    finite = np.isfinite(rows).all(axis=1)
-    if not finite.all():
-        bad = int(np.argmin(finite))
-        raise ValidationError(f"{what}[{bad}] contains NaN or infinity (or a value beyond float32)")
-    squared = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
-    sane = (squared >= NORM_SQ_MIN) & (squared <= NORM_SQ_MAX)
-    if not sane.all():
-        bad = int(np.argmin(sane))
-        check_norm(float(squared[bad]), what if arr.ndim == 1 else f"{what}[{bad}]")
-    return [Vector(row) for row in rows]
-
-
-def check_vectors(values: Sequence[VectorLike] | Any, dims: int, what: str) -> list[Vector]:
-    """Many vectors: a 2-D numpy array or a sequence of vectors."""
-    if _is_ndarray(values):
-        if getattr(values, "ndim", 0) != 2:
-            raise ValidationError(f"{what} must be a 2-D array (one row per vector)")
-        return _check_array(values, dims, what)
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise ValidationError(f"{what} must be a sequence of vectors or a 2-D array")
-    return [check_vector(v, dims, f"{what}[{i}]") for i, v in enumerate(values)]
-
-
-def check_unit(value: float, what: str, *, maximum: float = 1.0) -> float:
-    """A finite number in ``0..maximum`` (importance, weights)."""
-    return check_number(value, what, minimum=0.0, maximum=maximum)
-
-
-def check_model_name(name: str) -> str:
-    return check_key(name, "model")
 
 
 # (database, tenant, model) -> declared dimension, shared by every session of the
@@ -390,7 +302,7 @@ class Embeddings(VectorArea):
         id: UUID | str | None = None,
     ) -> Embedding:
         """Store one chunk and its vector (checked against the model's dimension)."""
-        owners = _owners(document_id, analysis_id, memory_id)
+        owners = check_owners(document_id, analysis_id, memory_id)
         return self._store(
             self.q.add_embedding,
             opt_uuid(id, "id"),
@@ -416,7 +328,7 @@ class Embeddings(VectorArea):
         source: dict[str, Any] | None = None,
     ) -> Embedding:
         """Insert the chunk ``id``, or replace all its fields when it exists."""
-        owners = _owners(document_id, analysis_id, memory_id)
+        owners = check_owners(document_id, analysis_id, memory_id)
         return self._store(
             self.q.upsert_embedding,
             as_uuid(id),
@@ -446,11 +358,11 @@ class Embeddings(VectorArea):
             Embedding,
             tenant_id=self.t,
             id=id,
-            content=_content(content, "content"),
+            content=check_content(content, "content"),
             embedding=vector,
             model=model,
             dimensions=dims,
-            chunk_index=_chunk_index(chunk_index, "chunk_index"),
+            chunk_index=check_chunk_index(chunk_index, "chunk_index"),
             source=jsonb(source, "source"),
             **owners,
         )
@@ -492,17 +404,17 @@ class Embeddings(VectorArea):
             if fresh == dims:
                 raise
             dims, vectors = fresh, check_vectors(embeddings, fresh, "embeddings")
-        texts = [_content(c, f"contents[{i}]") for i, c in enumerate(contents)]
+        texts = [check_content(c, f"contents[{i}]") for i, c in enumerate(contents)]
         indexes = (
             list(range(n)) if chunk_indexes is None else check_seq(chunk_indexes, "chunk_indexes")
         )
-        chunk_ids = [uuid7() for _ in range(n)] if ids is None else _ids(ids)
+        chunk_ids = [uuid7() for _ in range(n)] if ids is None else check_chunk_ids(ids)
         metas = [None] * n if sources is None else check_seq(sources, "sources")
         lengths: dict[str, Sized] = {"embeddings": vectors, "chunk_indexes": indexes}
         for name, seq in {**lengths, "ids": chunk_ids, "sources": metas}.items():
             if len(seq) != n:
                 raise ValidationError(f"{name} has {len(seq)} items, contents has {n}")
-        owner = _owners(document_id, analysis_id, memory_id)
+        owner = check_owners(document_id, analysis_id, memory_id)
         doc, analysis, memory = owner["document_id"], owner["analysis_id"], owner["memory_id"]
         rows = [
             (
@@ -510,7 +422,7 @@ class Embeddings(VectorArea):
                 doc,
                 analysis,
                 memory,
-                _chunk_index(indexes[i], f"chunk_indexes[{i}]"),
+                check_chunk_index(indexes[i], f"chunk_indexes[{i}]"),
                 texts[i],
                 vectors[i],
                 model,
@@ -568,39 +480,3 @@ class Embeddings(VectorArea):
             document_id=as_uuid(document_id, "document_id"),
             model=None if model is None else check_model_name(model),
         )
-
-
-def _ids(ids: Sequence[UUID | str]) -> list[UUID]:
-    """Chunk ids given to add_many: UUIDs, each once (one statement cannot write a row twice)."""
-    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
-        raise ValidationError("ids must be a sequence of UUIDs")
-    found = [as_uuid(i, "ids") for i in ids]
-    if len(set(found)) != len(found):
-        dup = next(u for u, count in Counter(found).items() if count > 1)
-        raise ValidationError(f"ids holds {dup} more than once")
-    return found
-
-
-def _content(value: str, what: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(f"{what} must be text")
-    return check_text(value, what, max_len=MAX_CHUNK)
-
-
-def _chunk_index(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-        raise ValidationError(f"{what} must be an integer between 0 and {2**31 - 1}")
-    return value
-
-
-def _owners(
-    document_id: UUID | str | None, analysis_id: UUID | str | None, memory_id: UUID | str | None
-) -> dict[str, UUID | None]:
-    owners = dict(
-        document_id=opt_uuid(document_id, "document_id"),
-        analysis_id=opt_uuid(analysis_id, "analysis_id"),
-        memory_id=opt_uuid(memory_id, "memory_id"),
-    )
-    if owners["memory_id"] and (owners["document_id"] or owners["analysis_id"]):
-        raise ValidationError("a chunk of a memory belongs to no document or analysis")
-    return owners

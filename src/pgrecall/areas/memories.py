@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from ..models.core import Message
 from ..models.knowledge import MEMORY_KINDS, Memory, MemoryContext, MemoryKind, RecalledMemory
 from ..query.named import Query
-from .embeddings import VectorArea, VectorLike, check_unit, check_vector, for_dimensions
+from .embeddings import VectorArea, for_dimensions
 from .search import DEFAULT_EF_SEARCH, DEFAULT_MAX_SCAN_TUPLES
 from .users import check_user_id
 from .validate import (
@@ -28,6 +28,7 @@ from .validate import (
     jsonb,
     opt_uuid,
 )
+from .vectors import VectorLike, check_unit, check_vector
 
 __all__ = ["DEFAULT_HALF_LIFE", "Memories"]
 

@@ -11,7 +11,7 @@ from ..errors import ValidationError
 from ..models.core import Message
 from ..models.knowledge import MEMORY_KINDS, Memory, MemoryContext, MemoryKind, RecalledMemory
 from ..query.named import Query
-from .embeddings_async import AsyncVectorArea, VectorLike, check_unit, check_vector, for_dimensions
+from .embeddings_async import AsyncVectorArea, for_dimensions
 from .search_async import DEFAULT_EF_SEARCH, DEFAULT_MAX_SCAN_TUPLES
 from .users_async import check_user_id
 from .validate import (
@@ -27,6 +27,7 @@ from .validate import (
     jsonb,
     opt_uuid,
 )
+from .vectors import VectorLike, check_unit, check_vector
 
 __all__ = ["DEFAULT_HALF_LIFE", "AsyncMemories"]
 

@@ -22,13 +22,7 @@ from ..errors import ValidationError
 from ..models.knowledge import ChunkHit, DocumentHit, HybridHit, TextConfig, VectorHit
 from ..query.filters import Filter, Predicate, compile_filter, splice
 from ..query.named import Query
-from .embeddings_async import (
-    AsyncVectorArea,
-    VectorLike,
-    check_model_name,
-    check_unit,
-    for_dimensions,
-)
+from .embeddings_async import AsyncVectorArea, for_dimensions
 from .validate import (
     as_uuid,
     check_choice,
@@ -39,6 +33,7 @@ from .validate import (
     jsonb,
     opt_uuid,
 )
+from .vectors import VectorLike, check_model_name, check_unit
 
 __all__ = [
     "DEFAULT_EF_SEARCH",
