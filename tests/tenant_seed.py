@@ -21,7 +21,9 @@ from psycopg import sql
 import pgrecall
 from pgrecall.models.ops import NewEvent
 
-__all__ = ["Ids", "TenantTable", "complete", "fill", "tenant_tables"]
+__all__ = ["BIG", "Ids", "TenantTable", "complete", "fill", "tenant_tables"]
+
+BIG = 3072  # dimensions of the "big" model (binary-quantized search, migration 0021)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def fill(store: pgrecall.Store, tenant: str) -> Ids:
         )
         a = s.analyses.add(doc.id, summary="about standards", tags=["iso"])
         s.embeddings.declare_model("tiny", dimensions=3)
+        s.embeddings.declare_model("big", dimensions=BIG)  # the quantized search's size
+        s.embeddings.add("big chunk", np.linspace(-1, 1, BIG), model="big", document_id=doc.id)
         e = s.embeddings.add("chunk", np.array([0.1, 0.2, 0.3]), model="tiny", document_id=doc.id)
         mem = s.memories.add(
             "likes tea", user_id="u1", persona_id=p.id, embedding=[0.3, 0.2, 0.1], model="tiny"

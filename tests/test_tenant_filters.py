@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator, Mapping
 from hashlib import sha256
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 from pydantic import BaseModel
 from tenant_filter_check import check_statement, positional
-from tenant_seed import Ids, fill, tenant_tables
+from tenant_seed import BIG, Ids, fill, tenant_tables
 
 import pgrecall
 from pgrecall import NotFoundError
@@ -193,11 +194,16 @@ def _reads(s: pgrecall.Session, a: Ids) -> dict[str, Callable[[], object]]:
         "embeddings.get": lambda: s.embeddings.get(a.embedding),
         "embeddings.chunks": lambda: s.embeddings.chunks(a.document),
         "embeddings.count": lambda: s.embeddings.count(),
-        "embeddings.models": lambda: [m for m in s.embeddings.models() if m.name != "tiny"],
+        "embeddings.models": lambda: [
+            m for m in s.embeddings.models() if m.name not in ("tiny", "big")
+        ],
         "search.text": lambda: s.search.text("standards"),
         "search.chunks": lambda: s.search.chunks("chunk", model="tiny"),
         "search.vector": lambda: s.search.vector(v, 5, model="tiny"),
         "search.hybrid": lambda: s.search.hybrid("chunk", v, 5, model="tiny"),
+        "search.vector_quantized": lambda: s.search.vector_quantized(
+            np.linspace(-1, 1, BIG), 5, model="big"
+        ),
         "memories.get": lambda: s.memories.get(a.memory),
         "memories.list": lambda: s.memories.list(user_id=a.user_id),
         "memories.recall": lambda: s.memories.recall(v, 5, model="tiny", conversation_id=c),
@@ -209,6 +215,7 @@ def _reads(s: pgrecall.Session, a: Ids) -> dict[str, Callable[[], object]]:
         "runs.list": lambda: s.runs.list(),
         "runs.files": lambda: s.runs.files(a.run),
         "events.list": lambda: s.events.list(),
+        "events.partitions": lambda: [p.row_count for p in s.events.partitions()],
         "events.of_request": lambda: s.events.of_request("req-1"),
         "events.of_conversation": lambda: s.events.of_conversation(c),
         "cache.get": lambda: s.cache.get("k"),
@@ -257,6 +264,7 @@ def test_tenant_b_reads_nothing_of_tenant_a_with_rls_off(
     a = fill(store, A)
     with store.session(tenant=B) as s:
         s.embeddings.declare_model("tiny", dimensions=3)  # so that B may search with it
+        s.embeddings.declare_model("big", dimensions=BIG)
     leaks = []
     with store.session(tenant=B) as s:
         for name, read in _reads(s, a).items():
