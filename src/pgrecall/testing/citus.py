@@ -85,7 +85,8 @@ SELECT md5(concat_ws('|',
                        ORDER BY 1)
      FROM pg_proc AS p WHERE p.pronamespace = 'pgrecall'::regnamespace),
     (SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class AS c
-     WHERE c.relnamespace = 'pgrecall'::regnamespace AND c.relkind IN ('r', 'p'))))
+     WHERE c.relnamespace = 'pgrecall'::regnamespace AND c.relkind IN ('r', 'p')
+       AND NOT c.relispartition)))
 """
 
 
