@@ -22,6 +22,7 @@ from . import (
     langchain_peers,
     ops,
     query_overhead,
+    realtext,
     replicas,
     scale,
     vectors,
@@ -52,6 +53,9 @@ SUITES: dict[str, Suite] = {
     ),
     # a million vectors (issue 14.6): `python -m bench --scale [--rows N]` (--only scale)
     "scale": lambda url, quick, peers, rows: scale.run(url, quick=quick, rows=rows),
+    # real text, real embeddings (issue 14.7; the realtext extra):
+    # `python -m bench --only realtext --name realtext`
+    "realtext": lambda url, quick, peers, rows: realtext.run(url, quick=quick, rows=rows),
 }
 DEFAULT = ["query", "chat", "chat-peers", "vectors"]
 
