@@ -103,8 +103,9 @@ def test_up_down_and_psql_on_the_embedded_server(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_RUNTIME_DIR": "/tmp"}
     env.pop("DATABASE_URL", None)
     cli = [str(BIN / "pgrecall"), "--dir", str(tmp_path / "pg")]
-    up = subprocess.run([*cli, "up"], capture_output=True, text=True, env=env, check=True)
+    up = subprocess.run([*cli, "up"], capture_output=True, text=True, env=env)
     try:
+        assert up.returncode == 0, up.stderr
         assert "DATABASE_URL=postgresql+psycopg://" in up.stdout
         psql = subprocess.run(
             [*cli, "psql", "-Atc", "SELECT extname FROM pg_extension ORDER BY 1"],
