@@ -78,8 +78,8 @@ def test_app_role_cannot_read_other_tenants_keys(store: pgrecall.Store, app_url:
         ).fetchall()
         assert found == [("other",)]  # the holder of a key learns its tenant, nothing more
         assert mine != theirs
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("SELECT * FROM pgrecall.api_rate_limits")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # buckets: the function only
+            conn.execute("INSERT INTO pgrecall.api_rate_limits VALUES ('acme', 's', 1, 't', now())")
 
 
 def test_rate_limit_is_shared_by_every_app_instance(store: pgrecall.Store, db_url: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 import pgrecall
 from pgrecall import ConflictError
+from pgrecall.api.keys import create_key
 from pgrecall.cli import main
 from pgrecall.models.ops import NewEvent
 from pgrecall.ops import export_tenant, import_tenant, purge_tenant
@@ -59,6 +60,9 @@ def _fill(store: pgrecall.Store, tenant: str) -> None:
             embedding=[0.3, 0.2, 0.1],
             model="tiny",
         )
+        create_key(s, name="export")  # the HTTP service's tables (0015, 0016)
+        take = s.queries.api_rate_take
+        s.db.scalar(take, float, tenant_id=tenant, subject="k", rate=1.0, burst=5.0)
 
 
 def _dump(path: Path) -> dict[str, list[str]]:

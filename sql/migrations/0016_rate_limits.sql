@@ -8,9 +8,10 @@
 -- UNLOGGED: taking a token writes no WAL; a crash empties the table, which only gives
 -- every bucket a full burst again. Not copied to replicas (takes run on the primary).
 --
--- Row level security: the tenant policy as on every table; the application role has no
--- privileges on the table and takes tokens only through api_rate_take, SECURITY DEFINER,
--- owned by the role that runs this migration (policy rate_limit_owner).
+-- Row level security: the tenant policy as on every table. The application role may read
+-- and delete its own tenant's buckets (row counts, a tenant purge) and takes tokens only
+-- through api_rate_take, SECURITY DEFINER, owned by the role that runs this migration
+-- (policy rate_limit_owner).
 
 CREATE UNLOGGED TABLE pgrecall.api_rate_limits (
     tenant_id   text             NOT NULL CONSTRAINT api_rate_limits_tenant_id_check CHECK (tenant_id <> ''),
@@ -80,6 +81,7 @@ COMMENT ON FUNCTION pgrecall.api_rate_take(text, text, double precision, double 
     'p_burst. Returns 0 when a token was taken, else the seconds until one will be there '
     '(Retry-After). One upsert; concurrent takes of a bucket queue on its row.';
 
+GRANT SELECT, DELETE ON pgrecall.api_rate_limits TO pgrecall_app;
 REVOKE ALL ON FUNCTION pgrecall.api_rate_take(text, text, double precision, double precision) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgrecall.api_rate_take(text, text, double precision, double precision)
     TO pgrecall_app;
