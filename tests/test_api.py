@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from test_api_support import auth, make_key, settings_for
 
 import pgrecall
-from pgrecall.api import create_app
+from pgrecall.api import RateLimit, create_app
 
 PROBLEM = "application/problem+json"
 
@@ -388,3 +388,19 @@ def test_the_app_opens_and_uses_a_given_store(db_url: str, store: pgrecall.Store
         assert client.portal is not None
         client.portal.call(mine.close)  # in the loop that opened it
     assert mine.pool.closed
+
+
+def test_the_service_runs_as_the_application_role(app_url: str) -> None:
+    """Connected as a non-superuser login in pgrecall_app (row level security on): keys,
+    a rate limit, the seed's flow, stats, and another tenant's id is a 404."""
+    with pgrecall.connect(app_url, pool_min_size=0, pool_max_size=2) as app_store:
+        key, other = make_key(app_store, "acme"), make_key(app_store, "evil")
+    app = create_app(settings_for(app_url), rate_limit=RateLimit(rate=1000, burst=1000))
+    with TestClient(app) as client:
+        conv = _conversation(client, key)
+        url = f"/v1/conversations/{conv['id']}/messages"
+        msg = client.post(url, json={"role": "user", "content": "hi"}, headers=auth(key))
+        assert msg.status_code == 201
+        assert client.get("/v1/stats", headers=auth(key)).json()["messages"] == 1
+        _problem(client.get(f"/v1/conversations/{conv['id']}", headers=auth(other)), 404)
+        assert client.get("/v1/stats", headers=auth(other)).json()["messages"] == 0
