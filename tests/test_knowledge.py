@@ -460,5 +460,8 @@ def test_catalog_knowledge_tables_are_tenant_tables(db_url: str) -> None:
     assert [t for t in tables if t[1:] != (True,) * 6] == []
     assert len(keys) >= 15 and [k for k in keys if not (k[2] and k[3])] == []
     assert [i for i in indexes if not (i[1] and i[2])] == []  # valid; commented or a key
-    owners, dims = ("embeddings", "memories"), (384, 768, 1024, 1536)
-    assert {h[0] for h in hnsw} == {f"pgrecall.{t}_hnsw_{d}_idx" for t in owners for d in dims}
+    owners, dims = ("embeddings", "memories"), (384, 768, 1024, 1536, 3072)  # 3072: halfvec
+    quantized = {"pgrecall.embeddings_bq_3072_idx"}  # 0021: binary quantized
+    assert {h[0] for h in hnsw} == {
+        f"pgrecall.{t}_hnsw_{d}_idx" for t in owners for d in dims
+    } | quantized
