@@ -52,11 +52,18 @@ from .peers import LANGCHAIN, PGRECALL, RAW, raw
 MODEL, DIMS = "bench-384", 384
 BATCH = 1000
 TARGET_INGEST = 4.0  # ≥ 4× langchain-postgres until searchable
+TARGET_INCREMENTAL = 10.0  # into the indexed table (the knowledge issue's target)
 TARGET_BULK = 0.5  # bulk_load ≥ 0.5× raw COPY + HNSW build
 TARGET_SEARCH = 1.5  # session search p50 ≤ 1.5× the raw single-statement search
 TARGET_RECALL = 0.95
 SELECTIVITIES = (0.001, 0.01, 0.1, 0.5)  # share of tenant acme's rows a filter keeps
-BUCKETS = 1000  # each chunk's source is {"b": row % BUCKETS}
+BUCKETS = 1000  # each chunk's source is {"b": _bucket(row)}
+
+
+def _bucket(row: int) -> int:
+    """0..999, by runs of 10 rows: the small tenant's rows (every 100th) do not take a
+    bucket of their own, so each bucket holds ~0.1% of tenant acme's rows."""
+    return (row // 10) % BUCKETS
 
 
 def run(url: str, *, quick: bool = False, peers: tuple[str, ...], rows: int | None = None
@@ -128,7 +135,7 @@ class _Bench:
             with self.store.session(tenant=tenant) as s:
                 ids = s.embeddings.add_many(
                     [c.texts[i] for i in mine], c.vectors[mine], model=MODEL,
-                    sources=[{"b": i % BUCKETS} for i in mine],
+                    sources=[{"b": _bucket(i)} for i in mine],
                 )
             for i, id in zip(mine, ids, strict=True):
                 self.id_of[i] = id
@@ -168,7 +175,7 @@ class _Bench:
             mine = [i for i in rows if c.tenants[i] == tenant]
             ids = bulk_load(
                 self.store, tenant, [c.texts[i] for i in mine], c.vectors[mine], model=MODEL,
-                sources=[{"b": i % BUCKETS} for i in mine], batch=5_000,
+                sources=[{"b": _bucket(i)} for i in mine], batch=5_000,
             )
             for i, id in zip(mine, ids, strict=True):
                 self.id_of[i] = id
@@ -237,7 +244,7 @@ class _Bench:
             ),
         )
         if LANGCHAIN in ms:
-            result.met = result.speedups[LANGCHAIN] >= TARGET_INGEST
+            result.met = result.speedups[LANGCHAIN] >= TARGET_INCREMENTAL
         return result
 
     def ingest_without_index(self) -> Result:
@@ -349,9 +356,9 @@ class _Bench:
             sides[RAW] = rw
         n = len(qs.texts)
         samples = interleaved(sides, n=n, rounds=self.rounds, warmup=n)
-        allowed = np.array([i for i in c.rows_of(data.BIG) if i % BUCKETS < below], np.int64)
+        allowed = np.array([i for i in c.rows_of(data.BIG) if _bucket(i) < below], np.int64)
         exact = [set[int]() for _ in range(n)] if len(allowed) == 0 else data.exact_top_k(
-            c, allowed, qs.vectors, k
+            c, allowed, qs.vectors, min(k, len(allowed))
         )
         recall = _recall([[self.row_of[str(h.id)] for h in hits[i]] for i in range(n)], exact)
         raw_recall = None
