@@ -498,12 +498,6 @@ def test_cleanup_events_days_never_keeps_every_partition(
         assert conn.execute(exists, (f"pgrecall.{name}",)).fetchone() == (False,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (reported, issue 16): import counts the target tenant's rows with "
-    "tenant_row_counts(), which reads api_rate_limits, on which pgrecall_app has no "
-    "privilege (0016): permission denied for a non-superuser",
-)
 def test_import_as_a_non_superuser_with_set_on_parameter(
     store: pgrecall.Store, db_url: str, app_url: str, tmp_path: Path
 ) -> None:
