@@ -39,8 +39,8 @@ def _sql_functions() -> set[str]:
 
 def called_names() -> list[str]:
     found = set()
-    for doc in DOCS:
-        found.update(ATTRIBUTE.findall(doc.read_text()))
+    for doc in DOCS:  # Python code only: `ON pgrecall.embeddings (...)` in SQL is a table
+        found.update(ATTRIBUTE.findall(_code(doc.read_text())))
     sql = _sql_functions()
     return sorted(n for n in found if n.strip(".") not in sql)
 
