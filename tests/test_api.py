@@ -404,3 +404,23 @@ def test_the_service_runs_as_the_application_role(app_url: str) -> None:
         assert client.get("/v1/stats", headers=auth(key)).json()["messages"] == 1
         _problem(client.get(f"/v1/conversations/{conv['id']}", headers=auth(other)), 404)
         assert client.get("/v1/stats", headers=auth(other)).json()["messages"] == 0
+
+
+def test_bodies_take_only_their_json_types(client: TestClient, key: str) -> None:
+    """Pydantic's lax mode would turn "5" into 5, 1 into true and -4613 into a date: the
+    schema allows none of them, so neither does the service (5.0 is an integer)."""
+    h = auth(key)
+    for body in (
+        {"kind": "k", "priority": "5"},
+        {"kind": "k", "priority": True},
+        {"kind": "k", "max_attempts": 2.5},
+    ):
+        _problem(client.post("/v1/runs", json=body, headers=h), 422)
+    assert (
+        client.post("/v1/runs", json={"kind": "k", "priority": 5.0}, headers=h).status_code == 201
+    )
+    _problem(
+        client.post("/v1/memories", json={"content": "x", "expires_at": -4613}, headers=h), 422
+    )
+    spec = client.get("/openapi.json").text
+    assert '"ge"' not in spec and '"le"' not in spec  # constraints stay minimum / maximum

@@ -12,10 +12,17 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 from typing_extensions import TypeAliasType
 
 from pgrecall.models import EventLevel, MemoryKind, Role, TextConfig
@@ -57,7 +64,44 @@ __all__ = [
 
 NO_NUL = r"^[^\x00]*$"
 MAX_INT = 2**31 - 1
-Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
+def _json_number(value: Any) -> Any:
+    """Numbers as JSON has them: no "5" strings and no booleans (pydantic's lax mode would
+    take both, which the schema does not allow); 5.0 is JSON Schema's integer 5."""
+    if isinstance(value, str | bool):
+        raise ValueError("expected a JSON number")
+    return value
+
+
+def _json_bool(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _json_time(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("expected an RFC 3339 date-time string")
+    return value
+
+
+# Request body numbers, booleans and times that take only what their JSON Schema type
+# says (the constraints come before the check, so they stay minimum / maximum in the schema).
+_NUMBER = BeforeValidator(_json_number)
+Float = Annotated[float, _NUMBER]
+Bool = Annotated[bool, BeforeValidator(_json_bool)]
+Time = Annotated[AwareDatetime, BeforeValidator(_json_time)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT), _NUMBER]
+K = Annotated[int, Field(ge=1, le=1000), _NUMBER]
+MaxMessages = Annotated[int, Field(ge=1, le=100_000), _NUMBER]
+Priority = Annotated[int, Field(ge=-32768, le=32767), _NUMBER]
+Attempts = Annotated[int, Field(ge=1, le=1000), _NUMBER]
+Size = Annotated[int, Field(ge=0, lt=2**63), _NUMBER]
+Dimensions = Annotated[int, Field(ge=1, le=16_000), _NUMBER]
+Delay = Annotated[float, Field(ge=0, le=86_400 * 365), _NUMBER]
+Weight = Annotated[float, Field(ge=0, le=1e6), _NUMBER]
+Unit = Annotated[float, Field(ge=0, le=1), _NUMBER]
 
 
 def _text(max_len: int, min_len: int = 0) -> StringConstraints:
@@ -80,9 +124,8 @@ Json = TypeAliasType(
     "JsonText | int | float | bool | list[Json] | dict[Key, Json] | None",
 )
 JsonObject = dict[Key, Json]
-Vector = Annotated[list[float], Field(min_length=1, max_length=16_000)]
+Vector = Annotated[list[Float], Field(min_length=1, max_length=16_000)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
-K = Annotated[int, Field(ge=1, le=1000)]
 
 T = TypeVar("T")
 
@@ -178,9 +221,9 @@ class ContextIn(_Body):
     """The context window with the memories relevant to ``embedding``."""
 
     max_tokens: Count
-    max_messages: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    max_messages: MaxMessages = 1000
     embedding: VectorIn | None = None
-    k: Annotated[int, Field(ge=1, le=1000)] = 5
+    k: K = 5
     user_id: Name | None = None
     kinds: Annotated[list[MemoryKind], Field(min_length=1)] | None = None
 
@@ -195,14 +238,14 @@ class RunIn(_Body):
 
     kind: Name
     input: Json = None
-    priority: Annotated[int, Field(ge=-32768, le=32767)] = 0
+    priority: Priority = 0
     provider: Short | None = None
     model: Short | None = None
     trace_id: Short | None = None
     conversation_id: UUID | None = None
     user_id: Name | None = None
     metadata: JsonObject | None = None
-    max_attempts: Annotated[int, Field(ge=1, le=1000)] = 3
+    max_attempts: Attempts = 3
 
 
 class ClaimIn(_Body):
@@ -227,8 +270,8 @@ class SucceedIn(_Body):
 class FailIn(_Body):
     error: LongText
     worker_id: Name | None = None
-    retry: bool = False
-    retry_delay: Annotated[float, Field(ge=0, le=86_400 * 365)] = 0.0
+    retry: Bool = False
+    retry_delay: Delay = 0.0
     output: Json = None
 
 
@@ -271,7 +314,7 @@ class DocumentIn(_Body):
     title: Title = ""
     original_filename: Annotated[str, _text(1000)] | None = None
     storage_uri: Annotated[str, _text(10_000)] | None = None
-    size_bytes: Annotated[int, Field(ge=0, lt=2**63)] | None = None
+    size_bytes: Size | None = None
     mime_type: Short | None = None
     sha256: Sha256 | None = None
     source: Short | None = None
@@ -298,7 +341,7 @@ class AnalysisIn(_Body):
 
 class EmbeddingModelIn(_Body):
     name: Name
-    dimensions: Annotated[int, Field(ge=1, le=16_000)]
+    dimensions: Dimensions
     description: Annotated[str, _text(10_000)] | None = None
 
 
@@ -350,19 +393,19 @@ class HybridSearchIn(_Filters):
     model: Name
     k: K = 10
     config: TextConfig = "english"
-    text_weight: Annotated[float, Field(ge=0, le=1e6)] = 1.0
-    vector_weight: Annotated[float, Field(ge=0, le=1e6)] = 1.0
+    text_weight: Weight = 1.0
+    vector_weight: Weight = 1.0
 
 
 class MemoryIn(_Body):
     content: Annotated[str, _text(100_000, 1)]
     kind: MemoryKind = "fact"
-    importance: Annotated[float, Field(ge=0, le=1)] = 0.5
+    importance: Unit = 0.5
     user_id: Name | None = None
     conversation_id: UUID | None = None
     embedding: VectorIn | None = None
     metadata: JsonObject | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: Time | None = None
 
 
 class RecallIn(_Body):
