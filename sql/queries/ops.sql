@@ -40,7 +40,7 @@ WHERE n.nspname = 'pgrecall'
 ORDER BY c.relname;
 
 -- name: tenant_table_links :many
--- @returns pgrecall.ops:_Link
+-- @returns pgrecall.ops.catalog:_Link
 -- The foreign keys between pgrecall tables: child, parent and the ON DELETE action
 -- (a = no action, r = restrict, c = cascade, n = set null, d = set default).
 SELECT ch.relname::text AS child, pa.relname::text AS parent, k.confdeltype::text AS on_delete
