@@ -39,6 +39,8 @@ def _load(url: str, rows: int) -> None:
     with pgrecall.connect(url, pool_min_size=0) as store, store.session(TENANT) as s:
         s.embeddings.declare_model(MODEL, dimensions=384)
         s.embeddings.add_many(corpus.texts, corpus.vectors, model=MODEL)
+    with pgrecall.connect(url, pool_min_size=0) as store, store.connection() as db:
+        db.conn.execute("ANALYZE pgrecall.embeddings")  # as the README says after a large load
 
 
 def _mixed(store: pgrecall.Store, q: np.ndarray, *, readers: int, writers: int,

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="seconds of replay lag above which a replica is skipped"
     )
     replica_wait: float = Field(
-        default=0.2,
+        default=0.01,
         ge=0,
         description="seconds a read-only session waits for a replica to replay this store's "
         "last commit before using the primary",
