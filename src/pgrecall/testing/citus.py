@@ -2,9 +2,9 @@
 
 The URL names a database on the Citus coordinator that has the ``citus`` and ``vector``
 extensions on every node and its workers registered (a database of the same name on
-each worker, ``citus_add_node`` run in it). Template clones cannot work on Citus --
-the shards live in same-named databases on the workers -- so the suite uses that one
-database for every test:
+each worker, the worker nodes registered in it). Template clones cannot work on
+Citus (the shards live in same-named databases on the workers), so the suite uses that
+one database for every test:
 
 - once per run: the ``pgrecall`` schema and the migration ledger are dropped, every
   migration is applied and the tables are distributed (``pgrecall distribute``,
